@@ -1,0 +1,5 @@
+"""Entry point: `flask --app app run`."""
+
+from intake import create_app
+
+app = create_app()

@@ -1,0 +1,45 @@
+"""Flask commands. Run `flask --app app --help` to list them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+
+from .db import get_store
+from .store import drafts
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str) -> None:
+    """Bring the database at `url` to the newest schema."""
+    command.upgrade(alembic_config(url), "head")
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    upgrade_database(current_app.config["DATABASE_URL"])
+    click.echo("Database is up to date.")
+
+
+@click.command("purge-drafts")
+def purge_drafts_command() -> None:
+    """Delete drafts older than their 7-day lifetime."""
+    click.echo(f"Deleted {drafts.purge_expired(get_store())} expired draft(s).")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(purge_drafts_command)

@@ -1,0 +1,66 @@
+"""Configuration: defaults, then output/config.py, then INTAKE_* environment variables.
+
+Secrets never come from git: SECRET_KEY is read from the environment
+(INTAKE_SECRET_KEY) or generated once into the instance folder.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "CLINIC_NAME": "Harbour Aesthetic Clinic",
+    "CLINIC_PHONE": "",
+    "MAX_CONTENT_LENGTH": 512 * 1024,  # a whole page of answers is a few KB
+    "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+    "MAX_FORM_PARTS": 2000,
+    "WTF_CSRF_TIME_LIMIT": 4 * 3600,  # a patient may leave a page open for a while
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_NAME": "intake_session",
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "PDF_PAGE_SIZE": "Letter",
+    "LANGUAGES": ["en", "es"],
+    "BABEL_DEFAULT_LOCALE": "en",
+}
+
+
+def instance_path(test_config: dict[str, Any] | None) -> Path:
+    """The folder the running app writes to: output/ unless told otherwise."""
+    chosen = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("INTAKE_INSTANCE_PATH")
+    path = Path(chosen) if chosen else ROOT / "output"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _secret_key(folder: Path) -> str:
+    key_file = folder / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill app.config in order of precedence, lowest first."""
+    folder = Path(app.instance_path)
+    app.config.from_mapping(DEFAULTS, DATABASE_URL=f"sqlite:///{folder / 'intake.sqlite3'}")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("INTAKE")
+    if os.environ.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(folder)
+    app.config.setdefault("SESSION_COOKIE_SECURE", not (app.debug or app.testing))
+    (folder / "pdf").mkdir(exist_ok=True)
+    (folder / "exports").mkdir(exist_ok=True)

@@ -1,0 +1,231 @@
+"""Load and validate the questionnaire definition into plain dataclasses.
+
+The YAML file is the single source of every question. A bad definition fails
+at start-up with a QuestionnaireError naming the offending item.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import conditions
+
+TYPES = (
+    "string", "text", "integer", "decimal", "date", "boolean",
+    "choice", "open-choice", "multi-choice", "attachment", "group",
+)
+CHOICE_TYPES = ("choice", "open-choice", "multi-choice")
+FREE_TEXT_TYPES = ("string", "text", "open-choice")
+NUMERIC_TYPES = ("integer", "decimal")
+LINK_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_LENGTH_CEILING = 10_000
+DEFAULT_PATH = Path(__file__).parent / "questionnaires" / "consultation.yaml"
+
+QUESTION_KEYS = {
+    "link_id", "type", "text", "help", "required", "max_length", "min", "max", "choices",
+    "enable_when", "items", "repeats", "max_repeats", "widget", "format", "autocomplete",
+    "inputmode", "not_future", "not_past", "scored", "signature",
+}
+CHOICE_KEYS = {"code", "label", "score", "exclusive"}
+
+
+class QuestionnaireError(ValueError):
+    """The questionnaire definition is invalid."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str
+    label: str
+    score: int | None = None
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    link_id: str
+    type: str
+    text: str
+    help: str = ""
+    required: bool = False
+    max_length: int | None = None
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[Choice, ...] = ()
+    enable_when: dict | None = None
+    items: tuple[Question, ...] = ()
+    repeats: bool = False
+    max_repeats: int = 1
+    widget: str = ""
+    format: str = ""
+    autocomplete: str = ""
+    inputmode: str = ""
+    not_future: bool = False
+    not_past: bool = False
+    scored: str = ""
+    signature: bool = False
+
+    def choice(self, code: str) -> Choice | None:
+        """Return the choice with `code`, or None."""
+        return next((c for c in self.choices if c.code == code), None)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(c.code for c in self.choices)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    intro: str
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    id: str
+    version: str
+    title: str
+    sections: tuple[Section, ...]
+    by_id: dict[str, Question] = field(repr=False, compare=False, default_factory=dict)
+
+    def questions(self) -> Iterator[Question]:
+        """Yield every top-level question in order (groups, not their items)."""
+        for section in self.sections:
+            yield from section.questions
+
+    def section(self, section_id: str) -> Section:
+        return next(s for s in self.sections if s.id == section_id)
+
+    def section_of(self, link_id: str) -> Section:
+        return next(s for s in self.sections if any(q.link_id == link_id for q in s.questions))
+
+
+def _fail(where: str, message: str) -> QuestionnaireError:
+    return QuestionnaireError(f"{where}: {message}")
+
+
+def _choice(raw: Any, where: str) -> Choice:
+    if not isinstance(raw, dict) or set(raw) - CHOICE_KEYS or "code" not in raw or "label" not in raw:
+        raise _fail(where, f"a choice needs code and label and only {sorted(CHOICE_KEYS)}, got {raw!r}")
+    if not isinstance(raw["code"], str) or not isinstance(raw["label"], str):
+        raise _fail(where, f"choice code and label must be text (quote yes/no/true), got {raw!r}")
+    return Choice(raw["code"], raw["label"], raw.get("score"), bool(raw.get("exclusive", False)))
+
+
+def _question(raw: Any, where: str, in_group: str = "") -> Question:
+    if not isinstance(raw, dict):
+        raise _fail(where, "a question must be a mapping")
+    link_id = raw.get("link_id")
+    where = f"{where} (link_id {link_id!r})"
+    if not isinstance(link_id, str) or not LINK_ID.match(link_id):
+        raise _fail(where, "link_id must be snake_case")
+    if unknown := set(raw) - QUESTION_KEYS:
+        raise _fail(where, f"unknown keys {sorted(unknown)}")
+    qtype = raw.get("type")
+    if qtype not in TYPES:
+        raise _fail(where, f"unknown type {qtype!r} (expected one of {', '.join(TYPES)})")
+    if not isinstance(raw.get("text"), str) or not raw["text"].strip():
+        raise _fail(where, "text is required")
+    if in_group and not link_id.startswith(in_group + "_"):
+        raise _fail(where, f"items of group {in_group!r} must be named {in_group}_<name>")
+    choices = tuple(_choice(c, where) for c in raw.get("choices") or ())
+    if qtype in CHOICE_TYPES:
+        if not choices:
+            raise _fail(where, f"a {qtype} question needs choices")
+        codes = [c.code for c in choices]
+        if len(set(codes)) != len(codes):
+            raise _fail(where, "choice codes must be unique")
+    elif choices:
+        raise _fail(where, f"a {qtype} question cannot have choices")
+    if any(c.exclusive for c in choices) and qtype != "multi-choice":
+        raise _fail(where, "only multi-choice answers can have an exclusive choice")
+    if raw.get("scored") and any(c.score is None for c in choices):
+        raise _fail(where, "every choice of a scored question needs a score")
+    max_length = raw.get("max_length")
+    if qtype in FREE_TEXT_TYPES:
+        if not isinstance(max_length, int) or not 0 < max_length <= MAX_LENGTH_CEILING:
+            raise _fail(where, f"a {qtype} question needs a max_length between 1 and {MAX_LENGTH_CEILING}")
+    if qtype in NUMERIC_TYPES and not (isinstance(raw.get("min"), int | float) and isinstance(raw.get("max"), int | float)):
+        raise _fail(where, f"a {qtype} question needs numeric min and max bounds")
+    items: tuple[Question, ...] = ()
+    if qtype == "group":
+        if in_group:
+            raise _fail(where, "groups cannot be nested")
+        if not raw.get("items"):
+            raise _fail(where, "a group needs items")
+        items = tuple(_question(item, f"{where}.items[{i}]", link_id) for i, item in enumerate(raw["items"]))
+        if raw.get("repeats") and not (isinstance(raw.get("max_repeats"), int) and raw["max_repeats"] > 0):
+            raise _fail(where, "a repeating group needs a positive max_repeats")
+    elif raw.get("items"):
+        raise _fail(where, "only a group can have items")
+    fields = {k: v for k, v in raw.items() if k not in ("choices", "items")}
+    return Question(**fields, choices=choices, items=items)
+
+
+def _check_condition(cond: Any, where: str, by_id: dict[str, Question]) -> None:
+    try:
+        refs = conditions.referenced_ids(cond)
+    except conditions.ConditionError as exc:
+        raise _fail(where, f"bad enable_when: {exc}") from None
+    if missing := sorted(refs - set(by_id)):
+        raise _fail(where, f"enable_when names unknown link_id(s) {missing}")
+    _check_values(cond, where, by_id)
+
+
+def _check_values(cond: dict, where: str, by_id: dict[str, Question]) -> None:
+    (op, arg), = cond.items()
+    if op in ("all", "any"):
+        for sub in arg:
+            _check_values(sub, where, by_id)
+    elif op == "not":
+        _check_values(arg, where, by_id)
+    elif op in ("equals", "includes"):
+        (link_id, value), = arg.items()
+        target = by_id[link_id]
+        if target.type in ("choice", "multi-choice") and value not in target.codes:
+            raise _fail(where, f"enable_when compares {link_id!r} to {value!r}, which is not one of its codes")
+
+
+def parse(data: Any, source: str = "questionnaire") -> Questionnaire:
+    """Build a validated Questionnaire from parsed YAML data."""
+    if not isinstance(data, dict):
+        raise _fail(source, "the definition must be a mapping")
+    for key in ("id", "version", "title", "sections"):
+        if not data.get(key):
+            raise _fail(source, f"missing {key!r}")
+    sections, by_id = [], {}
+    for s_index, raw_section in enumerate(data["sections"]):
+        where = f"{source}: sections[{s_index}]"
+        if not isinstance(raw_section, dict) or not raw_section.get("id") or not raw_section.get("questions"):
+            raise _fail(where, "a section needs an id, a title and questions")
+        questions = []
+        for q_index, raw in enumerate(raw_section["questions"]):
+            question = _question(raw, f"{where}.questions[{q_index}]")
+            for q in (question, *question.items):
+                if q.link_id in by_id:
+                    raise _fail(f"{where}.questions[{q_index}]", f"duplicate link_id {q.link_id!r}")
+                by_id[q.link_id] = q
+            questions.append(question)
+        sections.append(Section(raw_section["id"], raw_section.get("title", ""), raw_section.get("intro", ""), tuple(questions)))
+    for question in by_id.values():
+        if question.enable_when is not None:
+            _check_condition(question.enable_when, f"{source}: link_id {question.link_id!r}", by_id)
+    return Questionnaire(str(data["id"]), str(data["version"]), data["title"], tuple(sections), by_id)
+
+
+def load(path: Path | str = DEFAULT_PATH) -> Questionnaire:
+    """Read and validate a questionnaire YAML file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise QuestionnaireError(f"{path.name}: not valid YAML: {exc}") from None
+    return parse(data, path.name)

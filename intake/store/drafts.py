@@ -1,0 +1,79 @@
+"""Drafts: answers saved page by page, reachable by a resume token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import delete, func, select
+
+from ..models import Draft, utcnow
+from . import Store
+
+TOKEN_BYTES = 32  # 256 random bits; the brief asks for at least 128.
+LIFETIME = dt.timedelta(days=7)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def create(store: Store, page: str, language: str = "en") -> tuple[str, Draft]:
+    """Start a draft; return its resume token (shown once, never stored) and the row."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = utcnow()
+    draft = Draft(
+        token_hash=hash_token(token), submit_token=secrets.token_urlsafe(24), answers={},
+        page=page, language=language, created_at=now, updated_at=now, expires_at=now + LIFETIME,
+    )
+    with store.writing() as session:
+        session.add(draft)
+    return token, draft
+
+
+def get(store: Store, token: str | None) -> Draft | None:
+    """Return the unexpired draft for `token`, or None."""
+    if not token or len(token) > 100:
+        return None
+    with store.reading() as session:
+        return session.scalar(
+            select(Draft).where(Draft.token_hash == hash_token(token), Draft.expires_at > utcnow())
+        )
+
+
+def save(store: Store, token: str, answers: dict, page: str, language: str | None = None) -> Draft | None:
+    """Replace the draft's answers and page; each save keeps it alive for another LIFETIME."""
+    with store.writing() as session:
+        draft = session.scalar(
+            select(Draft).where(Draft.token_hash == hash_token(token), Draft.expires_at > utcnow())
+        )
+        if draft is None:
+            return None
+        now = utcnow()
+        draft.answers = dict(answers)
+        draft.page = page
+        if language:
+            draft.language = language
+        draft.updated_at = now
+        draft.expires_at = now + LIFETIME
+        return draft
+
+
+def purge_expired(store: Store) -> int:
+    """Delete expired drafts; return how many."""
+    with store.writing() as session:
+        return session.execute(delete(Draft).where(Draft.expires_at <= utcnow())).rowcount
+
+
+def in_progress(store: Store, limit: int = 50) -> list[Draft]:
+    """Return unexpired drafts, most recently touched first."""
+    with store.reading() as session:
+        return list(session.scalars(
+            select(Draft).where(Draft.expires_at > utcnow()).order_by(Draft.updated_at.desc()).limit(limit)
+        ))
+
+
+def count_in_progress(store: Store) -> int:
+    with store.reading() as session:
+        return session.scalar(select(func.count()).select_from(Draft).where(Draft.expires_at > utcnow()))

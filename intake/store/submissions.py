@@ -1,0 +1,106 @@
+"""Submissions: committed atomically and exactly once per submit token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import answers as answers_mod
+from ..models import Draft, Submission, utcnow
+from . import Store
+from .drafts import hash_token
+
+# No I, L, O, U, 0 or 1: a reference is read aloud over the phone.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+REFERENCE_TRIES = 5
+
+
+def new_reference() -> str:
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"{chars[:3]}-{chars[3:]}"
+
+
+def _date(value: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def search_name(answers: dict) -> str:
+    """The lower-cased names staff can search by."""
+    parts = (answers.get(k, "") for k in ("first_name", "last_name", "preferred_name"))
+    return " ".join(p.strip() for p in parts if p).lower()[:300]
+
+
+def submit(
+    store: Store,
+    *,
+    submit_token: str,
+    questionnaire_id: str,
+    questionnaire_version: str,
+    answers: dict,
+    flags: list | None = None,
+    rules_version: str | None = None,
+    language: str = "en",
+    draft_token: str | None = None,
+) -> tuple[Submission, bool]:
+    """Store one submission for `submit_token`; return it and whether it is new.
+
+    A second call with the same token, concurrent or later, returns the first
+    submission untouched: the UNIQUE constraint on submit_token decides.
+    """
+    flags = flags or []
+    for _ in range(REFERENCE_TRIES):
+        if existing := get_by_token(store, submit_token):
+            return existing, False
+        now = utcnow()
+        submission = Submission(
+            id=str(uuid.uuid4()), reference=new_reference(), submit_token=submit_token,
+            questionnaire_id=questionnaire_id, questionnaire_version=questionnaire_version,
+            answers=answers, answers_sha256=answers_mod.sha256(answers),
+            flags=flags, rules_version=rules_version,
+            has_stop_flags=any(f.get("severity") == "stop" for f in flags),
+            status="new", language=language, patient_name=search_name(answers),
+            date_of_birth=_date(answers.get("date_of_birth")), visit_date=_date(answers.get("visit_date")),
+            created_at=now, submitted_at=now,
+        )
+        try:
+            with store.writing() as session:
+                session.add(submission)
+                if draft_token:
+                    session.execute(delete(Draft).where(Draft.token_hash == hash_token(draft_token)))
+            return submission, True
+        except IntegrityError:
+            # Either a concurrent submit with the same token won (loop returns it),
+            # or the random reference collided (loop tries a new one).
+            continue
+    raise RuntimeError("could not allocate a unique submission reference")
+
+
+def get(store: Store, submission_id: str) -> Submission | None:
+    with store.reading() as session:
+        return session.get(Submission, submission_id)
+
+
+def get_by_token(store: Store, submit_token: str) -> Submission | None:
+    with store.reading() as session:
+        return session.scalar(select(Submission).where(Submission.submit_token == submit_token))
+
+
+def get_by_reference(store: Store, reference: str) -> Submission | None:
+    with store.reading() as session:
+        return session.scalar(select(Submission).where(Submission.reference == reference.upper()))
+
+
+def update_flags(store: Store, submission_id: str, flags: list, rules_version: str) -> None:
+    """Store recomputed screening flags (answers are never touched)."""
+    with store.writing() as session:
+        submission = session.get(Submission, submission_id)
+        submission.flags = flags
+        submission.rules_version = rules_version
+        submission.has_stop_flags = any(f.get("severity") == "stop" for f in flags)

@@ -1,0 +1,88 @@
+"""Field validators with messages written for patients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import Regexp, StopValidation, ValidationError
+
+from .conditions import is_empty
+
+MESSAGES = {
+    "required": _l("Please answer this question."),
+    "choice": _l("Please choose one of the options."),
+    "integer": _l("Please enter a whole number, like 20."),
+    "decimal": _l("Please enter a number, like 2.5."),
+    "date": _l("Please enter a full date: day, month and year."),
+    "length": _l("Please keep this to %(max)d characters or fewer."),
+    "range": _l("Please enter a number from %(min)s to %(max)s."),
+    "future": _l("This date can't be in the future."),
+    "past": _l("This date can't be in the past."),
+    "implausible": _l("Please check the year."),
+    "exclusive": _l("“%(label)s” can't be ticked together with other answers."),
+    "group": _l("Please fill in at least one entry."),
+    "email": _l("Please enter an email address like name@example.com."),
+    "phone": _l("Please enter a phone number using digits, like 555 123 4567."),
+}
+
+FORMATS = {
+    "email": Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=MESSAGES["email"]),
+    "phone": Regexp(r"^\+?[0-9][0-9 ().\-]{5,24}$", message=MESSAGES["phone"]),
+}
+
+def strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+class Required:
+    """Fail, and stop, when the field holds no answer. Unlike DataRequired, 0 and "no" count."""
+
+    field_flags = {"required": False}
+
+    def __init__(self, message: Any = None) -> None:
+        self.message = message or MESSAGES["required"]
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if is_empty(field.data) and not field.process_errors:
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+class Skip:
+    """Stop validating an optional field that was left empty."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if is_empty(field.data) and not field.process_errors:
+            field.errors[:] = []
+            raise StopValidation()
+
+class DateNotAfterToday:
+    def __call__(self, form: Any, field: Any) -> None:
+        if isinstance(field.data, dt.date) and field.data > dt.date.today():
+            raise ValidationError(MESSAGES["future"])
+
+class DateNotBeforeToday:
+    def __call__(self, form: Any, field: Any) -> None:
+        if isinstance(field.data, dt.date) and field.data < dt.date.today():
+            raise ValidationError(MESSAGES["past"])
+
+class PlausibleDate:
+    """Catch a mistyped year (0198, 2202) that a date input will happily accept."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if isinstance(field.data, dt.date) and not 1900 <= field.data.year <= dt.date.today().year + 2:
+            raise ValidationError(MESSAGES["implausible"])
+
+class Exclusive:
+    """An exclusive choice such as "None of these" cannot be combined with others."""
+
+    def __init__(self, codes: set[str]) -> None:
+        self.codes = codes
+
+    def __call__(self, form: Any, field: Any) -> None:
+        picked = set(field.data or ())
+        for code in picked & self.codes:
+            if len(picked) > 1:
+                label = next((c.label for c in field.iter_choices() if c.value == code), code)
+                raise ValidationError(MESSAGES["exclusive"] % {"label": label})
+

@@ -1,0 +1,1 @@
+"""Blueprints: thin views that validate, call a service and redirect."""

@@ -1,0 +1,259 @@
+"""The patient's wizard: start, one page per section, review, consent and submit, resume."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from .. import answers as answers_mod
+from .. import forms, questionnaire_ext
+from .. import submission as submitting
+from ..db import get_store
+from ..questionnaire import Questionnaire, Section
+from ..store import drafts
+
+bp = Blueprint("patient", __name__)
+
+REVIEW = "review"
+
+
+def wizard(q: Questionnaire) -> list[str]:
+    """Page order: every section, then review, then the last section (consent and signature)."""
+    return [s.id for s in q.sections[:-1]] + [REVIEW, q.sections[-1].id]
+
+
+def _neighbour(q: Questionnaire, page: str, step: int) -> str | None:
+    pages = wizard(q)
+    index = pages.index(page) + step
+    return pages[index] if 0 <= index < len(pages) else None
+
+
+def _page_url(page: str | None) -> str:
+    if page is None:
+        return url_for(".start")
+    return url_for(".review") if page == REVIEW else url_for(".section", section_id=page)
+
+
+def current_draft() -> tuple[str | None, Any]:
+    """Return (token, draft) from the session, or from the form's hidden field if the session was lost."""
+    store = get_store()
+    token = session.get("draft")
+    draft = drafts.get(store, token)
+    if draft is None and request.method == "POST":
+        token = request.form.get("draft_token", "")
+        draft = drafts.get(store, token)
+        if draft is not None:
+            session["draft"] = token
+    return (token, draft) if draft is not None else (None, None)
+
+
+def _lost_draft():
+    flash(_("We could not find your saved answers. Links to saved forms last 7 days. Please start again."), "warning")
+    return redirect(url_for(".start"))
+
+
+@bp.get("/")
+def start():
+    token, draft = current_draft()
+    return render_template("patient/start.html", draft=draft, q=questionnaire_ext.get())
+
+
+@bp.post("/intake/start")
+def begin():
+    q = questionnaire_ext.get()
+    token, _draft = drafts.create(get_store(), page=q.sections[0].id, language=str(get_locale()))
+    session["draft"] = token
+    session.permanent = True
+    return redirect(_page_url(q.sections[0].id))
+
+
+@bp.post("/intake/start-over")
+def start_over():
+    session.pop("draft", None)
+    return redirect(url_for(".start"))
+
+
+@bp.get("/intake/resume/<token>")
+def resume(token: str):
+    draft = drafts.get(get_store(), token)
+    if draft is None:
+        return render_template("patient/resume_missing.html"), 404
+    session["draft"] = token
+    session.permanent = True
+    # Redirect at once, so the token leaves the address bar.
+    return redirect(_page_url(draft.page))
+
+
+def _section(q: Questionnaire, section_id: str) -> Section:
+    section = next((s for s in q.sections if s.id == section_id), None)
+    if section is None:
+        abort(404)
+    return section
+
+
+def _renumber_without(formdata: MultiDict, group: str, index: int) -> MultiDict:
+    """Drop row `index` of a repeating group from posted data and close the gap."""
+    out = MultiDict()
+    prefix = f"{group}-"
+    for key, value in formdata.items(multi=True):
+        if key.startswith(prefix) and key[len(prefix):].split("-", 1)[0].isdigit():
+            row, rest = key[len(prefix):].split("-", 1)
+            if int(row) == index:
+                continue
+            key = f"{prefix}{int(row) - (int(row) > index)}-{rest}"
+        out.add(key, value)
+    return out
+
+
+def render_section(q: Questionnaire, section: Section, form: Any, token: str, draft: Any, *, status: int = 200, notice: str = ""):
+    known = forms.merge(section, draft.answers, forms.form_answers(section, form))
+    visible = forms.enabled_ids(section, known)
+    page_ids = {q_.link_id for q_ in section.questions}
+    return render_template(
+        "patient/section.html", q=q, section=section, form=form, draft=draft, token=token,
+        server_hidden={
+            qq.link_id for qq in section.questions
+            if qq.enable_when and qq.link_id not in visible and not _refs_on_page(qq, page_ids)
+        },
+        client_conditional={qq.link_id for qq in section.questions if qq.enable_when and _refs_on_page(qq, page_ids)},
+        pages=wizard(q), page=section.id, is_last=section is q.sections[-1],
+        from_review=request.values.get("from") == REVIEW, notice=notice,
+        error_items=error_items, today=dt.date.today(),
+    ), status
+
+
+def _target(question: Any, field: Any) -> str:
+    """The id an error-summary link points at: the first option of a choice list, else the input."""
+    grouped = question.type in ("multi-choice", "choice") and question.widget != "select"
+    grouped = grouped or (question.type == "boolean" and question.widget != "checkbox")
+    return f"{field.id}-0" if grouped else field.id
+
+
+def error_items(form: Any, section: Section) -> list[tuple[str, str, str]]:
+    """(target id, label, message) for every error on the page, in page order."""
+    items = []
+    for question in section.questions:
+        field = form[question.link_id]
+        if question.type != "group":
+            if field.errors:
+                items.append((_target(question, field), _(question.text), field.errors[0]))
+            continue
+        if field.errors and isinstance(field.errors[0], str):
+            items.append((field.id, _(question.text), field.errors[0]))
+        for number, entry in enumerate(field.entries, 1):
+            for item in question.items:
+                sub = entry.form[item.link_id]
+                if sub.errors:
+                    label = _("Treatment %(n)s: %(question)s", n=number, question=_(item.text))
+                    items.append((_target(item, sub), label, sub.errors[0]))
+    return items
+
+
+def _refs_on_page(question: Any, page_ids: set[str]) -> bool:
+    from ..conditions import referenced_ids
+
+    return bool(referenced_ids(question.enable_when) & page_ids)
+
+
+@bp.route("/intake/<section_id>", methods=["GET", "POST"])
+def section(section_id: str):
+    q = questionnaire_ext.get()
+    section = _section(q, section_id)
+    is_last = section is q.sections[-1]
+    if request.method == "POST" and is_last and (done := submitting.already_submitted(request.form.get("submit_token"))):
+        return _thanks_redirect(done)
+    token, draft = current_draft()
+    if draft is None:
+        return _lost_draft()
+    form_cls = forms.form_class(section)
+    if request.method == "GET":
+        form = form_cls(formdata=forms.answers_formdata(section, draft.answers))
+        return render_section(q, section, form, token, draft)
+
+    action = request.form.get("action", "next")
+    formdata = request.form
+    if action.startswith("remove_row:"):
+        group, _sep, index = action.removeprefix("remove_row:").partition(":")
+        formdata = _renumber_without(request.form, group, int(index) if index.isdigit() else -1)
+    form = form_cls(formdata=formdata)
+    answers = answers_mod.prune(q, forms.merge(section, draft.answers, forms.form_answers(section, form)))
+
+    if action == "back":
+        previous = _neighbour(q, section.id, -1)
+        drafts.save(get_store(), token, answers, previous or section.id)
+        return redirect(_page_url(previous))
+    if action.startswith(("add_row:", "remove_row:")):
+        group = action.split(":")[1]
+        if action.startswith("add_row:") and group in form and len(form[group].entries) < form[group].max_entries:
+            form[group].append_entry()
+        drafts.save(get_store(), token, answers, section.id)
+        return render_section(q, section, form, token, draft)
+
+    valid = form.validate_enabled(forms.enabled_ids(section, answers))
+    if not valid:
+        drafts.save(get_store(), token, answers, section.id)
+        return render_section(q, section, form, token, draft, status=422)
+    if is_last:
+        return _submit(q, token, answers)
+    following = REVIEW if request.form.get("from") == REVIEW else _neighbour(q, section.id, 1)
+    drafts.save(get_store(), token, answers, following)
+    return redirect(_page_url(following))
+
+
+def _submit(q: Questionnaire, token: str, answers: dict):
+    failing = forms.section_errors(q, answers)
+    if failing:
+        drafts.save(get_store(), token, answers, REVIEW)
+        flash(_("Some answers need your attention before you can submit. They are marked below."), "error")
+        return redirect(url_for(".review"))
+    submission = submitting.submit(token, answers, str(get_locale()))
+    return _thanks_redirect(submission)
+
+
+def _thanks_redirect(submission: Any):
+    session.pop("draft", None)
+    session["submitted"] = submission.reference
+    return redirect(url_for(".thanks"))
+
+
+@bp.get("/intake/review")
+def review():
+    q = questionnaire_ext.get()
+    token, draft = current_draft()
+    if draft is None:
+        return _lost_draft()
+    failing = forms.section_errors(q, draft.answers)
+    failing.pop(q.sections[-1].id, None)  # consent is signed after the review
+    return render_template(
+        "patient/review.html", q=q, draft=draft, token=token, failing=failing,
+        sections=q.sections[:-1], pages=wizard(q), page=REVIEW,
+        format_answer=answers_mod.format_answer, translate=_,
+    )
+
+
+@bp.get("/intake/thanks")
+def thanks():
+    reference = session.get("submitted")
+    if not reference:
+        return redirect(url_for(".start"))
+    return render_template("patient/thanks.html", reference=reference, clinic=current_app.config["CLINIC_NAME"])
+
+
+def after_csrf_failure():
+    """Give the page back with what was typed, after the CSRF token or session expired."""
+    notice = _("For your security this page timed out, but your answers are still here. "
+               "Please check them and press the button again.")
+    q = questionnaire_ext.get()
+    section_id = (request.view_args or {}).get("section_id")
+    token, draft = current_draft()
+    if section_id and draft is not None and any(s.id == section_id for s in q.sections):
+        section = _section(q, section_id)
+        form = forms.form_class(section)(formdata=request.form)
+        return render_section(q, section, form, token, draft, notice=notice)
+    flash(notice if draft else _("This page timed out. Please start again; nothing you typed was sent."), "warning")
+    return redirect(_page_url(draft.page) if draft else url_for(".start"))
