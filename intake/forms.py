@@ -101,7 +101,7 @@ def _validate_field(question: Question, field: Any, form: Any) -> bool:
         return field.validate(form)
     filled = [entry for entry in field.entries if not _row_blank(question, entry.form)]
     field.errors = []
-    if not filled and question.required is not False:
+    if not filled and question.required:
         field.errors = [v.MESSAGES["group"]]
         return False
     return all([entry.validate(form) for entry in filled])

@@ -33,6 +33,9 @@ QUESTION_KEYS = {
     "inputmode", "not_future", "not_past", "scored", "signature",
 }
 CHOICE_KEYS = {"code", "label", "score", "exclusive"}
+# Section ids become wizard URLs (/intake/<id>); these are taken by other pages.
+RESERVED_SECTION_IDS = {"review", "thanks", "start", "start-over", "resume"}
+SECTION_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
 class QuestionnaireError(ValueError):
@@ -206,6 +209,11 @@ def parse(data: Any, source: str = "questionnaire") -> Questionnaire:
         where = f"{source}: sections[{s_index}]"
         if not isinstance(raw_section, dict) or not raw_section.get("id") or not raw_section.get("questions"):
             raise _fail(where, "a section needs an id, a title and questions")
+        section_id = str(raw_section["id"])
+        if not SECTION_ID.match(section_id) or section_id in RESERVED_SECTION_IDS:
+            raise _fail(where, f"section id {section_id!r} must be kebab-case and not one of {sorted(RESERVED_SECTION_IDS)}")
+        if any(s.id == raw_section["id"] for s in sections):
+            raise _fail(where, f"duplicate section id {raw_section['id']!r}")
         questions = []
         for q_index, raw in enumerate(raw_section["questions"]):
             question = _question(raw, f"{where}.questions[{q_index}]")

@@ -44,7 +44,10 @@ class Required:
         self.message = message or MESSAGES["required"]
 
     def __call__(self, form: Any, field: Any) -> None:
-        if is_empty(field.data) and not field.process_errors:
+        if field.process_errors:
+            raise StopValidation()  # "not a number" already says it; don't pile on
+        unticked = field.type == "BooleanField" and not field.data
+        if is_empty(field.data) or unticked:
             field.errors[:] = []
             raise StopValidation(self.message)
 
@@ -52,7 +55,9 @@ class Skip:
     """Stop validating an optional field that was left empty."""
 
     def __call__(self, form: Any, field: Any) -> None:
-        if is_empty(field.data) and not field.process_errors:
+        if field.process_errors:
+            raise StopValidation()
+        if is_empty(field.data):
             field.errors[:] = []
             raise StopValidation()
 

@@ -1,0 +1,65 @@
+"""Storage: SQLite is configured for durability, migrations match the models, health checks the DB."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from intake.models import Base, Draft, utcnow
+from intake.store import drafts, submissions
+
+
+def test_sqlite_runs_in_wal_with_full_sync_and_busy_timeout(app):
+    with app.extensions["intake.store"].engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+
+
+@pytest.mark.parametrize("fixture", ["app", "pg_app"])
+def test_migrations_match_the_models(request, fixture):
+    app = request.getfixturevalue(fixture)
+    with app.extensions["intake.store"].engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+
+
+def test_expired_drafts_cannot_be_opened_and_are_purged(app):
+    store = app.extensions["intake.store"]
+    token, _draft = drafts.create(store, page="about-you")
+    with store.writing() as session:
+        session.query(Draft).update({Draft.expires_at: utcnow() - dt.timedelta(seconds=1)})
+    assert drafts.get(store, token) is None
+    assert drafts.purge_expired(store) == 1
+
+
+def test_submit_is_idempotent_per_token(any_app):
+    store = any_app.extensions["intake.store"]
+    kwargs = dict(submit_token="t" * 32, questionnaire_id="consultation", questionnaire_version="1", answers={"a": 1})
+    first, created = submissions.submit(store, **kwargs)
+    again, created_again = submissions.submit(store, **{**kwargs, "answers": {"a": 2}})
+    assert created and not created_again
+    assert again.id == first.id and again.answers == {"a": 1}
+
+
+def test_references_are_short_and_unambiguous():
+    for _ in range(200):
+        ref = submissions.new_reference()
+        assert len(ref) == 7 and ref[3] == "-"
+        assert not set(ref) & set("01ILOU")
+
+
+def test_healthz_reports_the_database(client, app):
+    assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_fails_when_the_database_is_unreachable(tmp_path):
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json["database"] == "unreachable"
