@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from . import questionnaire_ext
 from .db import get_store
-from .models import Submission
-from .store import drafts, submissions
+from .models import Draft, Submission
+from .store import submissions
 
 
 def already_submitted(submit_token: str | None) -> Submission | None:
@@ -15,11 +15,14 @@ def already_submitted(submit_token: str | None) -> Submission | None:
     return submissions.get_by_token(get_store(), submit_token)
 
 
-def submit(draft_token: str, answers: dict, language: str) -> Submission:
-    """Commit the answers; a repeat with the same draft returns the first submission."""
+def submit(draft: Draft, draft_token: str, answers: dict, language: str) -> Submission:
+    """Commit the answers; a repeat with the same draft returns the first submission.
+
+    The draft is the one loaded at the start of the request: a concurrent
+    submit may already have deleted it, and its submit token still decides.
+    """
     store = get_store()
     q = questionnaire_ext.get()
-    draft = drafts.get(store, draft_token)
     submission, _created = submissions.submit(
         store,
         submit_token=draft.submit_token,

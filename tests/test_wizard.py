@@ -179,14 +179,15 @@ def test_concurrent_submits_with_one_token_leave_one_row(any_app):
         client = any_app.test_client()
         client.set_cookie("intake_session", cookie)
         barrier.wait()
-        results.append(client.post("/intake/consent", data=data).status_code)
+        response = client.post("/intake/consent", data=data)
+        results.append((response.status_code, response.location))
 
     threads = [threading.Thread(target=submit) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert results == [302] * 6
+    assert results == [(302, "/intake/thanks")] * 6
     assert len(stored_submissions(any_app)) == 1
 
 

@@ -169,6 +169,9 @@ def section(section_id: str):
         return _thanks_redirect(done)
     token, draft = current_draft()
     if draft is None:
+        # A concurrent submit may have just turned the draft into a submission.
+        if request.method == "POST" and (done := submitting.already_submitted(request.form.get("submit_token"))):
+            return _thanks_redirect(done)
         return _lost_draft()
     form_cls = forms.form_class(section)
     if request.method == "GET":
@@ -199,19 +202,19 @@ def section(section_id: str):
         drafts.save(get_store(), token, answers, section.id)
         return render_section(q, section, form, token, draft, status=422)
     if is_last:
-        return _submit(q, token, answers)
+        return _submit(q, token, draft, answers)
     following = REVIEW if request.form.get("from") == REVIEW else _neighbour(q, section.id, 1)
     drafts.save(get_store(), token, answers, following)
     return redirect(_page_url(following))
 
 
-def _submit(q: Questionnaire, token: str, answers: dict):
+def _submit(q: Questionnaire, token: str, draft: Any, answers: dict):
     failing = forms.section_errors(q, answers)
     if failing:
         drafts.save(get_store(), token, answers, REVIEW)
         flash(_("Some answers need your attention before you can submit. They are marked below."), "error")
         return redirect(url_for(".review"))
-    submission = submitting.submit(token, answers, str(get_locale()))
+    submission = submitting.submit(draft, token, answers, str(get_locale()))
     return _thanks_redirect(submission)
 
 
