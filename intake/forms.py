@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, FormField, StringField, TextAreaField, fields, widgets
@@ -49,8 +50,16 @@ class MultiChoiceField(fields.SelectMultipleField):
             raise ValidationError(v.MESSAGES["choice"])
 
 
+def _blank(valuelist: list[str]) -> bool:
+    """A browser posts empty inputs as "": that is "no answer" for Required to judge, not a parse error."""
+    return not "".join(valuelist).strip()
+
+
 class WholeNumberField(fields.IntegerField):
     def process_formdata(self, valuelist: list[str]) -> None:
+        if _blank(valuelist):
+            self.data = None
+            return
         try:
             super().process_formdata([s.strip() for s in valuelist])
         except ValueError:
@@ -60,6 +69,9 @@ class WholeNumberField(fields.IntegerField):
 
 class DecimalNumberField(fields.DecimalField):
     def process_formdata(self, valuelist: list[str]) -> None:
+        if _blank(valuelist):
+            self.data = None
+            return
         try:
             super().process_formdata([s.strip().replace(",", ".") for s in valuelist])
         except ValueError:
@@ -71,8 +83,8 @@ class DateInputField(fields.DateField):
     widget = widgets.DateInput()
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        if not "".join(valuelist).strip():
-            self.data = None  # empty is for Required to judge, not a parse error
+        if _blank(valuelist):
+            self.data = None
             return
         try:
             super().process_formdata([s.strip() for s in valuelist])
@@ -200,7 +212,9 @@ def _value(question: Question, field: Any) -> Any:
         return [c for c in question.codes if c in picked]
     if question.type == "open-choice" and data:
         lowered = data.casefold()
-        return next((c.code for c in question.choices if lowered in (c.code.casefold(), c.label.casefold())), data)
+        # A Spanish reader picks the Spanish label from the list; both store the same code.
+        return next((c.code for c in question.choices
+                     if lowered in (c.code.casefold(), c.label.casefold(), gettext(c.label).casefold())), data)
     if isinstance(data, str):
         return data.replace("\r\n", "\n") or None
     return data
@@ -225,7 +239,7 @@ def _raw(question: Question, value: Any) -> list[str]:
     if question.type == "multi-choice":
         return [str(x) for x in value]
     if question.type == "open-choice" and (choice := question.choice(value)):
-        return [choice.label]
+        return [gettext(choice.label)]
     return [str(value)]
 
 

@@ -119,3 +119,13 @@ def test_prune_drops_hidden_and_unknown_answers(q):
     pruned = prune(q, answers)
     assert "isotretinoin_last_dose" not in pruned and "made_up" not in pruned
     assert "neurotoxin" not in pruned and "neurotoxin_shortfall" not in pruned
+
+
+def test_empty_optional_inputs_as_a_browser_posts_them_are_fine(q, ctx):
+    """Browsers send every input, empty ones as ""; that is no answer, not a bad number."""
+    data = {**PAGES["neurotoxin"], "neurotoxin-0-neurotoxin_onset_days": "", "neurotoxin-1-neurotoxin_units": "",
+            "neurotoxin_shortfall": ""}
+    ok, form = validate(q, "neurotoxin", data)
+    assert ok, form.errors
+    ok, form = validate(q, "about-you", {**PAGES["about-you"], "visit_date": "", "preferred_name": ""})
+    assert ok, form.errors

@@ -1,0 +1,93 @@
+"""Take the README's screenshots of the patient form at 375×812 in headless Chromium.
+
+    .venv/bin/python docs/screenshots.py        # writes docs/screenshots/*.png
+
+Serves the app on a free local port with a throwaway instance folder.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from intake import create_app  # noqa: E402
+from intake.cli import upgrade_database  # noqa: E402
+from tests.walk import PAGES  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def serve():
+    folder = tempfile.mkdtemp()
+    app = create_app({"INSTANCE_PATH": folder, "SECRET_KEY": "screenshots", "SESSION_COOKIE_SECURE": False,
+                      "CLINIC_NAME": "Harbour Aesthetic Clinic"})
+    upgrade_database(app.config["DATABASE_URL"])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{port}"
+
+
+def fill(page, data: dict) -> None:
+    """Fill form fields by name, as a patient would tap and type."""
+    for name, value in data.items():
+        for v in value if isinstance(value, list) else [value]:
+            field = page.locator(f'[name="{name}"]').first
+            kind = field.get_attribute("type")
+            if kind in ("radio", "checkbox"):
+                page.locator(f'[name="{name}"][value="{v}"]' if kind == "radio" or v != "y" else f'[name="{name}"]').check()
+            elif field.evaluate("e => e.tagName") == "SELECT":
+                field.select_option(v)
+            else:
+                field.fill(v)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    server, base = serve()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=2)
+        page.goto(base + "/")
+        page.screenshot(path=OUT / "start.png", full_page=True)
+        page.get_by_role("button", name="Start").click()
+        fill(page, PAGES["about-you"])
+        page.get_by_role("button", name="Next").click()
+        medical = {k: v for k, v in PAGES["medical-history"].items()
+                   if k not in ("cancer_treatment_area", "isotretinoin_last_dose", "smoking", "allergies")}
+        fill(page, medical)
+        page.get_by_role("button", name="Next").click()
+        page.screenshot(path=OUT / "medical-history-error.png")
+        fill(page, {"allergies": ["lidocaine"], "smoking": "never"})
+        page.get_by_role("button", name="Next").click()
+        page.locator('[name="neurotoxin_ever"][value="yes"]').check()
+        page.get_by_role("button", name="Add another treatment").click()
+        fill(page, {k: v for k, v in PAGES["neurotoxin"].items() if k != "neurotoxin_ever"})
+        page.locator("#q-neurotoxin").screenshot(path=OUT / "neurotoxin-rows.png")
+        page.get_by_role("button", name="Next").click()
+        if "/skin" not in page.url:
+            page.screenshot(path="/tmp/stuck.png", full_page=True)
+            raise SystemExit(f"stuck on {page.url}: " + page.locator("#error-summary").inner_text())
+        fill(page, PAGES["skin"])
+        page.get_by_role("button", name="Next").click()
+        page.screenshot(path=OUT / "review.png")
+        browser.close()
+    server.shutdown()
+    print(f"wrote {', '.join(sorted(p.name for p in OUT.glob('*.png')))} to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
