@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
 
+from . import redact
+
 csrf = CSRFProtect()
 
 CSP = (
@@ -28,3 +30,4 @@ def _headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.after_request(_headers)
+    redact.install()
