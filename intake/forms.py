@@ -50,47 +50,39 @@ class MultiChoiceField(fields.SelectMultipleField):
             raise ValidationError(v.MESSAGES["choice"])
 
 
-def _blank(valuelist: list[str]) -> bool:
-    """A browser posts empty inputs as "": that is "no answer" for Required to judge, not a parse error."""
-    return not "".join(valuelist).strip()
+class ParsedInput:
+    """A blank input is no answer (for Required to judge); anything else must parse, or get a message for people."""
 
+    message_key = ""
 
-class WholeNumberField(fields.IntegerField):
+    def normalise(self, raw: str) -> str:
+        return raw.strip()
+
     def process_formdata(self, valuelist: list[str]) -> None:
-        if _blank(valuelist):
-            self.data = None
+        if not "".join(valuelist).strip():
+            self.data = None  # browsers post empty inputs as ""
             return
         try:
-            super().process_formdata([s.strip() for s in valuelist])
+            super().process_formdata([self.normalise(s) for s in valuelist])
         except ValueError:
             self.data = None
-            raise ValueError(v.MESSAGES["integer"]) from None
+            raise ValueError(v.MESSAGES[self.message_key]) from None
 
 
-class DecimalNumberField(fields.DecimalField):
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if _blank(valuelist):
-            self.data = None
-            return
-        try:
-            super().process_formdata([s.strip().replace(",", ".") for s in valuelist])
-        except ValueError:
-            self.data = None
-            raise ValueError(v.MESSAGES["decimal"]) from None
+class WholeNumberField(ParsedInput, fields.IntegerField):
+    message_key = "integer"
 
 
-class DateInputField(fields.DateField):
+class DecimalNumberField(ParsedInput, fields.DecimalField):
+    message_key = "decimal"
+
+    def normalise(self, raw: str) -> str:
+        return raw.strip().replace(",", ".")
+
+
+class DateInputField(ParsedInput, fields.DateField):
     widget = widgets.DateInput()
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if _blank(valuelist):
-            self.data = None
-            return
-        try:
-            super().process_formdata([s.strip() for s in valuelist])
-        except ValueError:
-            self.data = None
-            raise ValueError(v.MESSAGES["date"]) from None
+    message_key = "date"
 
 
 class PageForm(FlaskForm):
