@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 RUN_PACKAGES  := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core
 TEST_PACKAGES := $(RUN_PACKAGES) poppler-utils chromium chromium-driver
 
-.PHONY: run test lint setup test-setup system-run system-test clean
+.PHONY: run test lint setup test-setup system-run system-test clean translations
 
 define apt_install
 	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
@@ -44,6 +44,14 @@ lint: $(STAMP)
 
 test: system-test $(STAMP) lint
 	$(BIN)/pytest
+
+# Re-extract every text a patient reads (templates, Python, questionnaire YAML), merge it into
+# each catalogue and compile. Then translate any new or fuzzy msgstr and run this again.
+translations: $(STAMP)
+	mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-wrap --sort-by-file --omit-header -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d intake/translations --no-wrap --ignore-obsolete
+	$(BIN)/pybabel compile -d intake/translations --statistics
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Regexp, StopValidation, ValidationError
 
@@ -88,6 +89,6 @@ class Exclusive:
         picked = set(field.data or ())
         for code in picked & self.codes:
             if len(picked) > 1:
-                label = next((c.label for c in field.iter_choices() if c.value == code), code)
+                label = next((gettext(c.label) for c in field.iter_choices() if c.value == code), code)
                 raise ValidationError(MESSAGES["exclusive"] % {"label": label})
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from .. import answers as answers_mod
-from .. import forms, questionnaire_ext
+from .. import forms, i18n, questionnaire_ext
 from .. import submission as submitting
 from ..db import get_store
 from ..questionnaire import Questionnaire, Section
@@ -61,6 +61,13 @@ def _lost_draft():
 def start():
     token, draft = current_draft()
     return render_template("patient/start.html", draft=draft, q=questionnaire_ext.get())
+
+
+@bp.post("/language")
+def language():
+    """Switch the pages to another language. The code is a preference, not patient data."""
+    i18n.choose(request.form.get("lang", ""))
+    return redirect(url_for(".start"))
 
 
 @bp.post("/intake/start")
