@@ -62,3 +62,19 @@ def format_answer(question: Question, value: Any, translate: Callable[[str], str
     if question.type == "multi-choice":
         return "; ".join(translate(c.label) if (c := question.choice(code)) else str(code) for code in value)
     return str(value)
+
+
+def describe_condition(
+    questionnaire: Questionnaire, cond: Mapping[str, Any], translate: Callable[[str], str] = _identity
+) -> str | None:
+    """Say in words when a question applies, for readers without live show/hide; None if too complex."""
+    (op, arg), = cond.items()
+    if op == "any":
+        parts = [describe_condition(questionnaire, c, translate) for c in arg]
+        return None if None in parts else translate(" or ").join(parts)
+    if op not in ("equals", "includes"):
+        return None
+    (link_id, value), = arg.items()
+    question = questionnaire.by_id[link_id]
+    label = format_answer(question, [value] if question.type == "multi-choice" else value, translate)
+    return f"“{label}”"

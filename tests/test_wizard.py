@@ -247,3 +247,12 @@ def test_unknown_page_is_a_friendly_404(client):
     response = client.get("/intake/no-such-section")
     assert response.status_code == 404
     assert "Page not found" in response.text
+
+
+def test_without_javascript_conditional_questions_say_when_they_apply(patient):
+    patient.start()
+    page = patient.client.get("/intake/medical-history").text
+    hint = "Answer this only if you chose “Isotretinoin (Accutane) now or in the past year” above."
+    assert f'<noscript><p class="hint when-hint">{hint}' in page
+    neurotoxin = patient.client.get("/intake/neurotoxin").text
+    assert "Answer this only if you chose “Partly” or “No” above." in neurotoxin

@@ -134,6 +134,12 @@ def render_section(q: Questionnaire, section: Section, form: Any, token: str, dr
     ), status
 
 
+@bp.app_template_global()
+def condition_hint(question: Any) -> str | None:
+    """When a conditional question applies, in words, for pages seen without JavaScript."""
+    return answers_mod.describe_condition(questionnaire_ext.get(), question.enable_when, _)
+
+
 def _target(question: Any, field: Any) -> str:
     """The id an error-summary link points at: the first option of a choice list, else the input."""
     grouped = question.type in ("multi-choice", "choice") and question.widget != "select"
