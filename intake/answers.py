@@ -56,6 +56,8 @@ def format_answer(question: Question, value: Any, translate: Callable[[str], str
         return ""
     if question.type == "boolean":
         return translate("Yes") if value else translate("No")
+    if question.type == "attachment":
+        return translate("Drawn (image attached)")
     if question.type in ("choice", "open-choice"):
         choice = question.choice(value)
         return translate(choice.label) if choice else str(value)

@@ -129,6 +129,8 @@ def _validators(question: Question) -> list:
         checks.append(v.DateNotBeforeToday())
     if question.type == "date":
         checks.append(v.PlausibleDate())
+    if question.type == "attachment":
+        checks.append(v.PngDataUrl(question.max_bytes))
     if any(c.exclusive for c in question.choices):
         checks.append(v.Exclusive({c.code for c in question.choices if c.exclusive}))
     return checks
@@ -159,6 +161,8 @@ def make_field(question: Question) -> Any:
             return ChoiceField(label, checks, choices=choices)
         case "multi-choice":
             return MultiChoiceField(label, checks, choices=choices)
+        case "attachment":
+            return fields.HiddenField(label, checks)
         case "group":
             row = type(f"{question.link_id}_row", (Form,), {i.link_id: make_field(i) for i in question.items})
             return fields.FieldList(FormField(row, label=label), label=label, min_entries=1, max_entries=question.max_repeats)

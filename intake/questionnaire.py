@@ -30,8 +30,9 @@ DEFAULT_PATH = Path(__file__).parent / "questionnaires" / "consultation.yaml"
 QUESTION_KEYS = {
     "link_id", "type", "text", "help", "required", "max_length", "min", "max", "choices",
     "enable_when", "items", "repeats", "max_repeats", "widget", "format", "autocomplete",
-    "inputmode", "not_future", "not_past", "scored", "signature",
+    "inputmode", "not_future", "not_past", "scored", "signature", "accept", "max_bytes",
 }
+ATTACHMENT_TYPES = ("image/png",)
 CHOICE_KEYS = {"code", "label", "score", "exclusive"}
 # Section ids become wizard URLs (/intake/<id>); these are taken by other pages.
 RESERVED_SECTION_IDS = {"review", "thanks", "start", "start-over", "resume"}
@@ -73,6 +74,8 @@ class Question:
     not_past: bool = False
     scored: str = ""
     signature: bool = False
+    accept: str = ""
+    max_bytes: int = 0
 
     def choice(self, code: str) -> Choice | None:
         """Return the choice with `code`, or None."""
@@ -158,6 +161,9 @@ def _question(raw: Any, where: str, in_group: str = "") -> Question:
             raise _fail(where, f"a {qtype} question needs a max_length between 1 and {MAX_LENGTH_CEILING}")
     if qtype in NUMERIC_TYPES and not (isinstance(raw.get("min"), int | float) and isinstance(raw.get("max"), int | float)):
         raise _fail(where, f"a {qtype} question needs numeric min and max bounds")
+    if qtype == "attachment" and (raw.get("accept") not in ATTACHMENT_TYPES or not isinstance(raw.get("max_bytes"), int)
+                                  or not 0 < raw["max_bytes"] <= 1_000_000):
+        raise _fail(where, f"an attachment needs accept (one of {list(ATTACHMENT_TYPES)}) and max_bytes up to 1000000")
     items: tuple[Question, ...] = ()
     if qtype == "group":
         if in_group:

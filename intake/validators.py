@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from typing import Any
 
@@ -26,6 +28,7 @@ MESSAGES = {
     "group": _l("Please fill in at least one entry."),
     "email": _l("Please enter an email address like name@example.com."),
     "phone": _l("Please enter a phone number using digits, like 555 123 4567."),
+    "drawing": _l("The drawing could not be read. Please clear it and draw again, or leave it empty."),
 }
 
 FORMATS = {
@@ -92,3 +95,24 @@ class Exclusive:
                 label = next((gettext(c.label) for c in field.iter_choices() if c.value == code), code)
                 raise ValidationError(MESSAGES["exclusive"] % {"label": label})
 
+
+
+class PngDataUrl:
+    """A drawing arrives as a data: URL; accept only a real PNG no larger than max_bytes."""
+
+    PREFIX = "data:image/png;base64,"
+    MAGIC = b"\x89PNG\r\n\x1a\n"
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+
+    def __call__(self, form: Any, field: Any) -> None:
+        value = field.data or ""
+        if not value.startswith(self.PREFIX) or len(value) > len(self.PREFIX) + self.max_bytes * 4 // 3 + 4:
+            raise ValidationError(MESSAGES["drawing"])
+        try:
+            png = base64.b64decode(value[len(self.PREFIX):], validate=True)
+        except (ValueError, binascii.Error):
+            raise ValidationError(MESSAGES["drawing"]) from None
+        if not png.startswith(self.MAGIC) or len(png) > self.max_bytes:
+            raise ValidationError(MESSAGES["drawing"])

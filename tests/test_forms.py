@@ -129,3 +129,27 @@ def test_empty_optional_inputs_as_a_browser_posts_them_are_fine(q, ctx):
     assert ok, form.errors
     ok, form = validate(q, "about-you", {**PAGES["about-you"], "visit_date": "", "preferred_name": ""})
     assert ok, form.errors
+
+
+PNG_1X1 = ("data:image/png;base64,"
+           "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
+
+
+def test_a_drawn_signature_is_kept_as_png(q, ctx):
+    section, form = page_form(q, "consent", {**PAGES["consent"], "signature_drawing": PNG_1X1})
+    assert form.validate_enabled(forms.enabled_ids(section, {}))
+    assert forms.form_answers(section, form)["signature_drawing"] == PNG_1X1
+
+
+@pytest.mark.parametrize("value", [
+    "data:image/svg+xml;base64,PHN2Zy8+",                       # not a PNG
+    "data:image/png;base64,not-base64!!",                        # not decodable
+    "data:image/png;base64," + "QUJD" * 10,                      # decodes, but is not a PNG
+    "data:image/png;base64," + "A" * 300_000,                    # too large
+    "javascript:alert(1)",
+])
+def test_anything_but_a_small_png_drawing_is_refused(q, ctx, value):
+    ok, form = validate(q, "consent", {**PAGES["consent"], "signature_drawing": value})
+    assert not ok
+    assert form["signature_drawing"].errors == [
+        "The drawing could not be read. Please clear it and draw again, or leave it empty."]

@@ -106,6 +106,8 @@ def test_minimal_definition_parses():
     (lambda d: d["sections"][0].update(id="review"), "must be kebab-case and not one of"),
     (lambda d: d["sections"].append(copy.deepcopy(d["sections"][0])), "duplicate section id"),
     (lambda d: d.pop("version"), "missing 'version'"),
+    (lambda d: questions(d).append({"link_id": "pic", "type": "attachment", "text": "Pic", "accept": "text/html",
+                                    "max_bytes": 10}), "an attachment needs accept"),
 ])
 def test_loader_names_the_bad_item(change, message):
     with pytest.raises(QuestionnaireError) as error:

@@ -142,8 +142,46 @@
     form.querySelectorAll("[data-type='group']").forEach(renumber);
   }
 
+  /* A drawn signature: pointer strokes on a canvas, kept as a PNG data URL in a hidden input. */
+  function signaturePad(pad) {
+    var input = document.getElementById(pad.getAttribute("data-signature-pad"));
+    var canvas = pad.querySelector("canvas"), ctx = canvas.getContext("2d"), drawing = false;
+    pad.hidden = false;
+    ctx.lineWidth = 3; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#1d2733";
+    if (input.value) {
+      var img = new Image();
+      img.onload = function () { ctx.drawImage(img, 0, 0); };
+      img.src = input.value;
+    }
+    function point(event) {
+      var box = canvas.getBoundingClientRect();
+      return [(event.clientX - box.left) * canvas.width / box.width, (event.clientY - box.top) * canvas.height / box.height];
+    }
+    canvas.addEventListener("pointerdown", function (event) {
+      drawing = true; canvas.setPointerCapture(event.pointerId);
+      var p = point(event); ctx.beginPath(); ctx.moveTo(p[0], p[1]);
+    });
+    canvas.addEventListener("pointermove", function (event) {
+      if (!drawing) { return; }
+      var p = point(event); ctx.lineTo(p[0], p[1]); ctx.stroke();
+    });
+    function finish() {
+      if (!drawing) { return; }
+      drawing = false;
+      input.value = canvas.toDataURL("image/png");
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    canvas.addEventListener("pointerup", finish);
+    canvas.addEventListener("pointercancel", finish);
+    pad.querySelector("[data-clear-signature]").addEventListener("click", function () {
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      input.value = "";
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-wizard]").forEach(enhanceWizard);
+    document.querySelectorAll("[data-signature-pad]").forEach(signaturePad);
     var summary = document.getElementById("error-summary");
     if (summary) { summary.focus(); }
     document.querySelectorAll("[data-copy]").forEach(function (button) {
