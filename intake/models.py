@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -111,6 +111,7 @@ class StaffUser(Base):
     first_failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -137,5 +138,6 @@ class AuditEvent(Base):
     submission_id: Mapped[str | None] = mapped_column(String(36), index=True)
     ip: Mapped[str | None] = mapped_column(String(45))
     detail: Mapped[dict] = mapped_column(JSONType, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
+    # Unique: each row has exactly one successor, so the chain cannot fork.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
