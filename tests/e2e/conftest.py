@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import make_app
 
@@ -24,12 +25,27 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-b
 PHONE = {"width": 375, "height": 812}
 # Set INTAKE_SCREENSHOTS=docs/screenshots to refresh the README's accessibility and Spanish screenshots.
 SCREENSHOTS = os.environ.get("INTAKE_SCREENSHOTS")
+# Page name -> axe-core violations, filled by test_a11y.py and listed at the end of the run.
+AXE_RESULTS: dict[str, list[dict]] = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    if AXE_RESULTS:
+        terminalreporter.section("axe-core, violations by impact")
+        for name, violations in AXE_RESULTS.items():
+            counts = Counter(v["impact"] for v in violations)
+            terminalreporter.write_line(f"{name}: {dict(counts) if counts else 'none'}")
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:
+        """Leave each request out of the test output; failures still show the browser's view."""
 
 
 class LiveServer:
     def __init__(self, app):
         self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="live-server", daemon=True)
 
