@@ -63,7 +63,8 @@ class LiveServer:
 def live_app(tmp_path_factory, migrated_sqlite):
     folder = tmp_path_factory.mktemp("live")
     shutil.copy(migrated_sqlite, folder / "intake.sqlite3")
-    app = make_app(folder, f"sqlite:///{folder / 'intake.sqlite3'}")
+    named = {"CLINIC_NAME": "Harbour Aesthetic Clinic"} if SCREENSHOTS else {}
+    app = make_app(folder, f"sqlite:///{folder / 'intake.sqlite3'}", **named)
     yield app
     app.extensions["intake.store"].engine.dispose()
 
@@ -95,7 +96,8 @@ def new_context(browser):
 
     def make(*, javascript: bool = True, language: str = "en-US", viewport: dict | None = None):
         context = browser.new_context(viewport=viewport or PHONE, java_script_enabled=javascript, locale=language,
-                                      extra_http_headers={"Accept-Language": language})
+                                      extra_http_headers={"Accept-Language": language},
+                                      device_scale_factor=2 if SCREENSHOTS else 1)
         context.set_default_timeout(10_000)
         made.append(context)
         return context

@@ -59,7 +59,9 @@ def _two_rows_without_a_page_load(page) -> None:
     expect(rows).to_have_count(2)
     expect(rows.nth(1).locator("legend").first).to_have_text(re.compile(r"Treatment\s+2"))
     assert page.evaluate("window.stillHere === true"), "adding a row must not reload the page"
-    screenshot(page.locator("#q-neurotoxin"), "phone-neurotoxin-rows.png")
+    # The phone's view where one treatment ends and the next begins.
+    rows.nth(1).evaluate("row => window.scrollTo(0, row.getBoundingClientRect().top + window.scrollY - 300)")
+    screenshot(page, "phone-neurotoxin-rows.png")
 
 
 def test_patient_fills_the_whole_form_on_a_phone_and_resumes_on_another_device(live_server, new_context):
