@@ -49,7 +49,7 @@ test: system-test $(STAMP) lint
 # each catalogue and compile. Then translate any new or fuzzy msgstr and run this again.
 translations: $(STAMP)
 	mkdir -p build
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-wrap --sort-by-file --omit-header -o build/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k translate --no-wrap --sort-by-file --omit-header -o build/messages.pot .
 	$(BIN)/pybabel update -i build/messages.pot -d intake/translations --no-wrap --ignore-obsolete
 	$(BIN)/pybabel compile -d intake/translations --statistics
 

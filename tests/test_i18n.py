@@ -20,7 +20,7 @@ from tests.walk import EXPECTED, PAGES, SECTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "intake/translations/es/LC_MESSAGES/messages.po"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "translate": None}
 # Staff pages and the physician's PDF are in the clinic's language; only what patients read must be Spanish.
 CLINIC_ONLY = ("templates/staff/", "templates/pdf/", "intake/web/staff.py", "intake/pdf.py", "intake/summary.py",
                "intake/screening.py", "intake/export.py", "intake/cli.py", "intake/auth.py", "intake/audit.py")
@@ -125,6 +125,7 @@ def test_every_page_a_patient_sees_is_in_spanish(app, catalogue):
     left = [msgid for msgid in english if re.sub(r"%\(\w+\)\w", "", msgid) in text]
     assert not left
     assert "Por favor, responda esta pregunta." in text
+    assert "Responda esto solo si eligió “En parte” o “No” arriba." in text  # the hint shown without JavaScript
     assert "Por favor, revise estas respuestas" in text
 
 
