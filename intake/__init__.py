@@ -34,10 +34,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .web import api, errors, patient
+    from .web import api, errors, patient, staff
 
     app.register_blueprint(patient.bp)
     app.register_blueprint(api.bp)
+    staff.init_app(app)
     errors.init_app(app)
 
 

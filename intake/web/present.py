@@ -1,0 +1,108 @@
+"""Small helpers that turn stored records and request input into what staff pages show."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from typing import Any
+
+from flask import g
+from werkzeug.datastructures import MultiDict
+
+from .. import answers as answers_mod
+from .. import auth, questionnaire_ext
+from ..store.search import Filters
+
+log = logging.getLogger(__name__)
+SEVERITIES = ("stop", "review", "note")
+
+
+def display_name(answers: dict | None) -> str:
+    """“López, Maria (Mari)”: how the front desk finds a chart."""
+    answers = answers or {}
+    last, first = answers.get("last_name", "").strip(), answers.get("first_name", "").strip()
+    name = ", ".join(p for p in (last, first) if p) or "(no name given)"
+    preferred = answers.get("preferred_name", "").strip()
+    return f"{name} ({preferred})" if preferred and preferred != first else name
+
+
+def age(born: dt.date | None, on: dt.date) -> int | None:
+    if not born:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def flag_counts(flags: list | None) -> list[tuple[str, int]]:
+    """[(severity, how many)] in severity order, for the badges."""
+    counted = Counter(f.get("severity") for f in flags or ())
+    return [(s, counted[s]) for s in SEVERITIES if counted[s]]
+
+
+def sorted_flags(flags: list | None) -> list[dict]:
+    """Stop first, then review, then note; the order the physician reads them."""
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(flags or (), key=lambda f: rank.get(f.get("severity"), len(rank)))
+
+
+def clinic_time(value: dt.datetime | None, seconds: bool = False) -> str:
+    from ..export import clinic_zone
+
+    if value is None:
+        return ""
+    return value.astimezone(clinic_zone()).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
+
+
+def _date(source: MultiDict, key: str, label: str, problems: list[str]) -> dt.date | None:
+    text = (source.get(key) or "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"“{label}” should be a date like 2026-01-31; it was left out of the filter.")
+        return None
+
+
+def filters_from(source: MultiDict, *, allow_q: bool) -> tuple[Filters, int, list[str]]:
+    """Read the dashboard's filters; a bad value is reported and ignored, never an error page."""
+    problems: list[str] = []
+    status = source.get("status", "")
+    filters = Filters(
+        q=(source.get("q", "") if allow_q else "")[:100],
+        visit_from=_date(source, "visit_from", "Visit from", problems),
+        visit_to=_date(source, "visit_to", "Visit to", problems),
+        status=status if status in ("new", "reviewed") else "",
+        stop=source.get("stop") in ("1", "on", "true"),
+    )
+    try:
+        page = max(1, min(int(source.get("page", 1)), 100_000))
+    except ValueError:
+        page = 1
+    return filters, page, problems
+
+
+def staff_context() -> dict[str, Any]:
+    return {"staff_user": g.get("staff_user"), "can": auth.can, "role_names": auth.ROLES}
+
+
+def all_answers(submission: Any) -> list[dict[str, Any]]:
+    """Every answer by section, as label/text pairs; repeating groups as numbered rows."""
+    q = questionnaire_ext.get()
+    answers = submission.answers or {}
+    sections = []
+    for section in q.sections:
+        items = []
+        for question in section.questions:
+            value = answers.get(question.link_id)
+            if question.type == "group":
+                rows = [[(i.text, answers_mod.format_answer(i, (row or {}).get(i.link_id))) for i in question.items
+                         if answers_mod.format_answer(i, (row or {}).get(i.link_id))] for row in (value or [])]
+                if rows:
+                    items.append({"label": question.text, "rows": rows})
+            elif text := answers_mod.format_answer(question, value):
+                raw = value if question.type == "attachment" and str(value).startswith("data:image/png;base64,") else None
+                items.append({"label": question.text, "text": text, "type": question.type if raw else "", "raw": raw})
+        if items:
+            sections.append({"title": section.title, "items": items})
+    return sections

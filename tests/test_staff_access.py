@@ -1,0 +1,118 @@
+"""Every /staff route is checked: anonymous people are sent to sign in, and each role sees only its share."""
+# ruff: noqa: F811 - fixtures come from tests.staff_support
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.staff_support import add_submission, as_role, csrf, fake_pdf, users  # noqa: F401
+
+PUBLIC_PREFIXES = ("patient.", "api.")
+PUBLIC = {"static", "staff.login"}
+
+
+def _public(endpoint: str) -> bool:
+    return endpoint in PUBLIC or endpoint.startswith(PUBLIC_PREFIXES)
+
+
+def _url(rule) -> str:
+    values = {}
+    for name, converter in rule._converters.items():
+        values[name] = 1 if type(converter).__name__ == "IntegerConverter" else uuid.uuid4()
+    return rule.build(values)[1]
+
+
+def test_anonymous_requests_to_any_non_public_endpoint_are_sent_to_sign_in(app):
+    client = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if _public(rule.endpoint):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(_url(rule), method=method)
+            assert response.status_code == 302, f"{method} {rule} answered {response.status_code}"
+            assert response.location.startswith("/staff/login"), f"{method} {rule} went to {response.location}"
+            checked += 1
+    assert checked >= 15
+
+
+def test_the_walk_also_holds_with_csrf_switched_off(tmp_path, migrated_sqlite):
+    """Without CSRF in the way, the sign-in check alone must refuse every POST."""
+    import shutil
+
+    from tests.conftest import make_app
+
+    shutil.copy(migrated_sqlite, tmp_path / "db.sqlite3")
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite3'}", WTF_CSRF_ENABLED=False)
+    client = app.test_client()
+    for rule in app.url_map.iter_rules():
+        if not _public(rule.endpoint) and "POST" in rule.methods:
+            response = client.post(_url(rule))
+            assert response.status_code == 302 and response.location.startswith("/staff/login"), rule
+    app.extensions["intake.store"].engine.dispose()
+
+
+OK, DENIED = "ok", "denied"
+S, P, A = "staff", "physician", "admin"
+# (endpoint, method, path template, form data) -> which roles may use it.
+MATRIX = [
+    ("staff.dashboard", "GET", "/staff/", None, {S, P, A}),
+    ("staff.dashboard", "POST", "/staff/", {"q": "lopez"}, {S, P, A}),
+    ("staff.draft_list", "GET", "/staff/drafts", None, {S, P, A}),
+    ("staff.export_view", "GET", "/staff/export", None, {S, P, A}),
+    ("staff.export_view", "GET", "/staff/export?format=csv", None, {S, P, A}),
+    ("staff.change_password", "GET", "/staff/account/password", None, {S, P, A}),
+    ("staff.change_password", "POST", "/staff/account/password", {}, {S, P, A}),
+    ("staff.logout", "POST", "/staff/logout", {}, {S, P, A}),
+    ("staff.detail", "GET", "/staff/submissions/{sid}", None, {P, A}),
+    ("staff.pdf", "GET", "/staff/submissions/{sid}.pdf", None, {P, A}),
+    ("staff.rerender", "POST", "/staff/submissions/{sid}/render", {}, {P, A}),
+    ("staff.review", "POST", "/staff/submissions/{sid}/review", {"note": "ok"}, {P, A}),
+    ("staff.admin.users", "GET", "/staff/admin/users", None, {A}),
+    ("staff.admin.add_user", "POST", "/staff/admin/users", {"email": "new@clinic.test", "role": "staff"}, {A}),
+    ("staff.admin.set_active", "POST", "/staff/admin/users/{uid}/active", {"active": "1"}, {A}),
+    ("staff.admin.set_role", "POST", "/staff/admin/users/{uid}/role", {"role": "staff"}, {A}),
+    ("staff.admin.reset_password", "POST", "/staff/admin/users/{uid}/reset-password", {}, {A}),
+    ("staff.admin.audit_trail", "GET", "/staff/admin/audit", None, {A}),
+    ("staff.admin.verify_audit", "POST", "/staff/admin/audit/verify", {}, {A}),
+]
+
+
+def test_the_matrix_covers_every_staff_endpoint_and_method(app):
+    routed = {(rule.endpoint, method) for rule in app.url_map.iter_rules() if rule.endpoint.startswith("staff.")
+              and rule.endpoint not in PUBLIC for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert routed == {(endpoint, method) for endpoint, method, *_ in MATRIX}
+
+
+@pytest.mark.parametrize("role", [S, P, A])
+@pytest.mark.parametrize(("endpoint", "method", "path", "data", "allowed"), MATRIX, ids=[f"{m} {e}" for e, m, *_ in MATRIX])
+def test_role_endpoint_matrix(app, users, as_role, fake_pdf, role, endpoint, method, path, data, allowed):
+    submission = add_submission(app)
+    client = as_role(role)
+    url = path.format(sid=submission.id, uid=users[S].id)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        token = csrf(client.get("/staff/account/password").text)
+        response = client.post(url, data={"csrf_token": token, **data})
+    if role in allowed:
+        assert response.status_code in (200, 302, 422), response.status_code
+        if response.status_code == 302:
+            assert not response.location.startswith("/staff/login") or endpoint == "staff.logout"
+    else:
+        assert response.status_code == 403
+        assert "Not available to your role" in response.text
+
+
+def test_a_staff_view_that_declares_no_permission_is_refused_to_everyone(app, users, as_role, monkeypatch):
+    monkeypatch.delattr(app.view_functions["staff.draft_list"], "permission")
+    assert as_role(A).get("/staff/drafts").status_code == 403
+
+
+def test_front_desk_sees_names_but_no_link_into_the_record(app, users, as_role):
+    submission = add_submission(app)
+    page = as_role(S).get("/staff/").text
+    assert "López, Maria (Mari)" in page and f"/staff/submissions/{submission.id}" not in page
+    assert f"/staff/submissions/{submission.id}" in as_role(P).get("/staff/").text
