@@ -52,7 +52,8 @@ def _secret_key(folder: Path) -> str:
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill app.config in order of precedence, lowest first."""
     folder = Path(app.instance_path)
-    app.config.from_mapping(DEFAULTS, DATABASE_URL=f"sqlite:///{folder / 'intake.sqlite3'}")
+    # SESSION_COOKIE_SECURE: None means "not configured"; Flask's own default (False) would hide that.
+    app.config.from_mapping(DEFAULTS, DATABASE_URL=f"sqlite:///{folder / 'intake.sqlite3'}", SESSION_COOKIE_SECURE=None)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("INTAKE")
     if os.environ.get("DATABASE_URL"):
@@ -61,6 +62,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(folder)
-    app.config.setdefault("SESSION_COOKIE_SECURE", not (app.debug or app.testing))
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
     (folder / "pdf").mkdir(exist_ok=True)
     (folder / "exports").mkdir(exist_ok=True)

@@ -384,7 +384,7 @@ def export_command(fmt: str, start: str, end: str, output: str) -> None:
     count = job.count(store)
     audit.record("export", detail={"format": fmt, "from": job.label_from, "to": job.label_to, "count": count, "via": "cli"})
     partial = f"{output}.partial"
-    with click.progressbar(length=count, label=f"Exporting {count} submission(s)", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=count, label=f"Exporting {count} submission(s)") as bar:
         with open(partial, "wb") as handle:
             for chunk in job.stream(store, progress=lambda: bar.update(1)):
                 handle.write(chunk)

@@ -1,0 +1,237 @@
+"""The dashboard, search and filters, drafts, the detail page, review, PDF download and staff error pages."""
+# ruff: noqa: F811 - fixtures come from tests.staff_support
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import update
+
+from intake.models import Submission
+from intake.store import search
+from tests.conftest import Patient
+from tests.staff_support import actions, add_submission, as_role, audit_rows, csrf, fake_pdf, post, users  # noqa: F401
+from tests.walk import PAGES
+
+TODAY = dt.date.today()
+STOP = {"rule_id": "pregnancy", "severity": "stop", "treatment": "both", "message": "Pregnant or breastfeeding",
+        "source": "pregnancy"}
+REVIEW = {"rule_id": "herpes", "severity": "review", "treatment": "micro-needling", "message": "Cold sores: antiviral",
+          "source": "skin_conditions"}
+
+
+def _names(html: str) -> list[str]:
+    return re.findall(r'<td>(?:<a href="[^"]+">)?([^<]+?)(?:</a>)?</td>\s*<td class="nowrap">\d{4}', html)
+
+
+def search_post(client, **fields):
+    token = csrf(client.get("/staff/").text)
+    return client.post("/staff/", data={"csrf_token": token, **fields})
+
+
+def test_todays_and_upcoming_visits_come_first_soonest_first(app, as_role):
+    add_submission(app, last_name="Past", visit=TODAY - dt.timedelta(days=3))
+    add_submission(app, last_name="Later", visit=TODAY + dt.timedelta(days=9))
+    add_submission(app, last_name="Nodate", visit_date=None)
+    add_submission(app, last_name="Today", visit=TODAY)
+    add_submission(app, last_name="Soon", visit=TODAY + dt.timedelta(days=1))
+    page = as_role("staff").get("/staff/").text
+    order = [n.split(",")[0] for n in _names(page)]
+    assert order[:3] == ["Today", "Soon", "Later"]
+    assert set(order[3:]) == {"Past", "Nodate"}
+    assert '<span class="badge badge-today">today</span>' in page
+    assert re.search(r"<span class=\"stat-n\">1</span> visiting today", page)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("garcía", {"García"}),
+    ("GARC", {"García"}),
+    ("maria lópez", {"López"}),
+    ("ana", {"García"}),
+    ("1990-02-03", {"García"}),
+    ("2/3/1990", {"García"}),
+    ("nobody", set()),
+])
+def test_search_by_name_or_date_of_birth(app, as_role, query, expected):
+    add_submission(app)  # Maria López, born 1986-04-12
+    add_submission(app, first_name="Ana", last_name="García", preferred_name="", date_of_birth="1990-02-03")
+    page = search_post(as_role("staff"), q=query).text
+    assert {n.split(",")[0] for n in _names(page)} == expected
+
+
+@pytest.mark.parametrize("form", ["{ref}", "{lower}", "{nodash}"])
+def test_search_by_reference(app, as_role, form):
+    wanted = add_submission(app, last_name="Wanted")
+    add_submission(app, last_name="Other")
+    ref = wanted.reference
+    query = form.format(ref=ref, lower=ref.lower(), nodash=ref.replace("-", ""))
+    assert [n.split(",")[0] for n in _names(search_post(as_role("staff"), q=query).text)] == ["Wanted"]
+
+
+def test_the_search_term_never_reaches_an_address_or_the_audit_trail(app, as_role):
+    add_submission(app)
+    client = as_role("staff")
+    response = search_post(client, q="lópez")
+    assert response.status_code == 200 and response.location is None
+    assert len(_names(response.text)) == 1
+    assert 'method="post" action="/staff/" id="filters"' in response.text
+    # A name in a query string is ignored: GET addresses end up in access logs and browser history.
+    assert len(_names(client.get("/staff/?q=nobody-at-all").text)) == 1
+    assert all("lópez" not in str(row.detail).lower() for row in audit_rows(app))
+    assert audit_rows(app)[-2].detail == {"page": 1, "searched": True, "results": 1}
+
+
+def test_filters_status_stop_flags_and_visit_range(app, as_role):
+    add_submission(app, last_name="Flagged", flags=[STOP], visit=TODAY + dt.timedelta(days=2))
+    reviewed = add_submission(app, last_name="Done", visit=TODAY + dt.timedelta(days=20))
+    add_submission(app, last_name="Plain", visit=TODAY - dt.timedelta(days=20))
+    with app.extensions["intake.store"].writing() as session:
+        session.execute(update(Submission).where(Submission.id == reviewed.id).values(status="reviewed"))
+    client = as_role("staff")
+
+    def names(**fields):
+        return {n.split(",")[0] for n in _names(search_post(client, **fields).text)}
+
+    assert names(stop="1") == {"Flagged"}
+    assert names(status="reviewed") == {"Done"}
+    assert names(status="new") == {"Flagged", "Plain"}
+    assert names(visit_from=TODAY.isoformat(), visit_to=(TODAY + dt.timedelta(days=7)).isoformat()) == {"Flagged"}
+    # The same non-identifying filters work as links (the numbers at the top use them).
+    assert {n.split(",")[0] for n in _names(client.get("/staff/?status=new&stop=1").text)} == {"Flagged"}
+
+
+def test_a_bad_filter_value_is_explained_not_an_error(app, as_role):
+    response = search_post(as_role("staff"), visit_from="31/31/2020")
+    assert response.status_code == 200
+    assert "should be a date like 2026-01-31" in response.text
+
+
+def test_results_are_paginated(app, as_role, monkeypatch):
+    from intake.web import staff as staff_views
+
+    monkeypatch.setattr(staff_views, "PAGE_SIZE", 4)
+    for n in range(10):
+        add_submission(app, last_name=f"P{n:02d}", visit=TODAY + dt.timedelta(days=n))
+    client = as_role("staff")
+    first = client.get("/staff/").text
+    assert "Showing 1–4 of 10" in first and "Page 1 of 3" in first
+    third = search_post(client, page="3").text
+    assert "Showing 9–10 of 10" in third
+    assert [n.split(",")[0] for n in _names(third)] == ["P08", "P09"]
+
+
+def test_flags_show_as_badges_with_words(app, as_role):
+    add_submission(app, flags=[STOP, REVIEW, REVIEW])
+    page = as_role("staff").get("/staff/").text
+    assert '<span class="badge badge-stop">1 stop</span>' in page
+    assert '<span class="badge badge-review">2 review</span>' in page
+    assert 'class="row-stop"' in page
+
+
+XSS = '<script>alert("x")</script>'
+IMG = '<img src=x onerror=alert(1)>'
+
+
+def test_a_patients_markup_shows_escaped_in_list_and_detail(app, as_role):
+    submission = add_submission(app, first_name=XSS, last_name=IMG, other_medications=IMG, goals=XSS)
+    client = as_role("physician")
+    for page in (client.get("/staff/").text, client.get(f"/staff/submissions/{submission.id}").text):
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_the_detail_page_shows_every_answer_flags_and_its_own_history(app, as_role):
+    submission = add_submission(app, flags=[REVIEW, STOP])
+    client = as_role("physician")
+    page = client.get(f"/staff/submissions/{submission.id}").text
+    assert "López, Maria (Mari)" in page and submission.reference in page
+    assert "Levothyroxine 50 mcg daily" in page and "Penicillin (rash)" in page
+    assert "Abobotulinumtoxin" in page or "Dysport" in page  # choice labels, not codes
+    assert page.index("flag-stop") < page.index("flag-review")  # stop first
+    assert "Download PDF" in page and "Make a fresh PDF" in page
+    assert "Opened a submission" in page  # its own history, including this visit
+    assert f'/staff/submissions/{submission.id}.pdf' in page
+
+
+def test_a_physician_marks_reviewed_with_a_note(app, users, as_role):
+    submission = add_submission(app)
+    client = as_role("physician")
+    response = post(client, f"/staff/submissions/{submission.id}/review", {"note": "Discussed cold sores; valaciclovir."})
+    assert response.status_code == 302
+    page = client.get(response.location).text
+    assert "Marked as reviewed." in page and "Discussed cold sores; valaciclovir." in page
+    assert f"Reviewed by {users['physician'].email}" in page
+    with app.extensions["intake.store"].reading() as session:
+        stored = session.get(Submission, submission.id)
+    assert (stored.status, stored.reviewed_by) == ("reviewed", users["physician"].id)
+    assert "review" in actions(app)
+
+
+def test_a_note_that_is_too_long_is_refused_with_the_reason(app, as_role):
+    submission = add_submission(app)
+    client = as_role("physician")
+    response = post(client, f"/staff/submissions/{submission.id}/review", {"note": "x" * 2001})
+    assert "please keep it under 2000" in client.get(response.location).text
+    with app.extensions["intake.store"].reading() as session:
+        assert session.get(Submission, submission.id).status == "new"
+
+
+def test_pdf_download_streams_the_file_and_is_recorded(app, as_role, fake_pdf):
+    submission = add_submission(app)
+    response = as_role("physician").get(f"/staff/submissions/{submission.id}.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF") and submission.reference.encode() in response.data
+    assert f'filename="intake-{submission.reference}.pdf"' in response.headers["Content-Disposition"]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "pdf_downloaded" in actions(app)
+
+
+def test_a_pdf_that_cannot_be_made_says_what_to_do(app, as_role, fake_pdf):
+    submission = add_submission(app)
+    fake_pdf.failing.add(submission.id)
+    client = as_role("physician")
+    response = client.get(f"/staff/submissions/{submission.id}.pdf")
+    assert response.status_code == 302
+    assert "could not be made just now" in client.get(response.location).text
+    assert "pdf_downloaded" not in actions(app)
+
+
+def test_rerender_schedules_a_fresh_pdf(app, as_role, fake_pdf):
+    submission = add_submission(app)
+    client = as_role("admin")
+    response = post(client, f"/staff/submissions/{submission.id}/render")
+    assert fake_pdf.scheduled == [submission.id]
+    assert "A fresh PDF is being made" in client.get(response.location).text
+
+
+def test_drafts_in_progress_are_listed_apart_without_patient_data(app, as_role):
+    patient = Patient(app.test_client())
+    patient.start()
+    patient.post("about-you", PAGES["about-you"])
+    page = as_role("staff").get("/staff/drafts").text
+    assert "Your health" in page and "step 2 of" in page
+    assert "Maria" not in page and "López" not in page
+    assert "1 form in progress" in as_role("staff").get("/staff/").text
+
+
+def test_an_unknown_submission_is_a_helpful_404(app, as_role):
+    response = as_role("physician").get("/staff/submissions/00000000-0000-4000-8000-000000000000")
+    assert response.status_code == 404 and "search for the patient from the dashboard" in response.text
+
+
+def test_an_unexpected_failure_shows_a_reference_and_no_traceback(app, as_role, monkeypatch, caplog):
+    client = as_role("staff")
+
+    def broken(*args, **kwargs):
+        message = "secret " + "patient detail"
+        raise RuntimeError(message)
+
+    monkeypatch.setattr(search, "page", broken)
+    response = client.get("/staff/")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text and "Traceback" not in response.text
+    reference = re.search(r'<strong class="mono">([0-9A-F]{6})</strong>', response.text).group(1)
+    assert reference in caplog.text and "secret patient detail" not in caplog.text
