@@ -37,6 +37,7 @@ setup: system-run $(STAMP)
 
 run: setup
 	$(BIN)/flask --app app init-db
+	$(BIN)/flask --app app demo-admin
 	$(BIN)/flask --app app run --host 127.0.0.1 --port 5000
 
 lint: $(STAMP)
