@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.browsing import fill, next_page, press
 from tests.e2e.conftest import AXE_RESULTS, screenshot
+from tests.e2e.staffing import DESKTOP, create_staff, sign_in, spanish_submission
 from tests.walk import PAGES
 
 pytestmark = pytest.mark.browser
@@ -85,6 +86,28 @@ def test_every_patient_page_passes_axe(live_server, new_context):
 
     assert not problems, problems
 
+
+
+def test_every_staff_page_passes_axe(live_server, new_context):
+    submission = spanish_submission(live_server.app, last_name="Quiñones")
+    create_staff(live_server.app, "axe.admin@clinic.example", "admin")
+    problems: dict[str, list[str]] = {}
+    page = new_context(viewport=DESKTOP).new_page()
+    page.goto(live_server.url + "/staff/login")
+    check(page, "staff login", problems)
+    page.get_by_label("Email").fill("axe.admin@clinic.example")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    check(page, "staff login, wrong password", problems)
+    sign_in(page, live_server.url, "axe.admin@clinic.example")
+    check(page, "staff dashboard", problems)
+    for name, path in [("staff submission", f"/staff/submissions/{submission.id}"), ("staff drafts", "/staff/drafts"),
+                       ("staff export", "/staff/export"), ("staff password", "/staff/account/password"),
+                       ("staff users", "/staff/admin/users"), ("staff audit", "/staff/admin/audit")]:
+        response = page.goto(live_server.url + path)
+        assert response.status == 200, (path, response.status)
+        check(page, name, problems)
+    assert not problems, problems
 
 def test_every_input_has_a_label_and_every_choice_group_a_fieldset_and_legend(live_server, page):
     page.goto(live_server.url + "/")
