@@ -119,9 +119,9 @@ def detail(submission_id: uuid.UUID):
 @requires("open")
 def pdf(submission_id: uuid.UUID):
     submission = _submission(submission_id)
-    from .. import pdf as pdf_mod
-
     try:
+        from .. import pdf as pdf_mod
+
         path = pdf_mod.ensure_pdf(submission)
     except Exception:  # noqa: BLE001 - rendering failed; the person gets a way forward, the log gets the stack
         log.error("PDF for %s failed\n%s", submission.id, traceback.format_exc(limit=8))
@@ -145,9 +145,15 @@ def _chunks(path, size: int = 64 * 1024):
 @requires("open")
 def rerender(submission_id: uuid.UUID):
     submission = _submission(submission_id)
-    from .. import pdf as pdf_mod
+    try:
+        from .. import pdf as pdf_mod
 
-    pdf_mod.schedule(submission.id)
+        pdf_mod.schedule(submission.id)
+    except Exception:  # noqa: BLE001 - the renderer is down or missing; say so, keep the page
+        log.error("PDF re-render of %s could not be scheduled\n%s", submission.id, traceback.format_exc(limit=8))
+        flash("A fresh PDF could not be started just now. Try again in a minute; if it keeps failing, "
+              "tell your administrator.", "error")
+        return redirect(url_for("staff.detail", submission_id=submission.id))
     audit.record("pdf_rerender", submission_id=submission.id)
     flash("A fresh PDF is being made. It takes a few seconds; then use “Download PDF”.", "info")
     return redirect(url_for("staff.detail", submission_id=submission.id))
