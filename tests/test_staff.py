@@ -235,3 +235,19 @@ def test_an_unexpected_failure_shows_a_reference_and_no_traceback(app, as_role, 
     assert "Something went wrong on our side" in response.text and "Traceback" not in response.text
     reference = re.search(r'<strong class="mono">([0-9A-F]{6})</strong>', response.text).group(1)
     assert reference in caplog.text and "secret patient detail" not in caplog.text
+
+
+def test_search_order_counts_and_export_batches_agree_on_both_databases(any_app):
+    add_submission(any_app, last_name="Past", visit=TODAY - dt.timedelta(days=1))
+    add_submission(any_app, last_name="Later", visit=TODAY + dt.timedelta(days=5), flags=[STOP])
+    add_submission(any_app, last_name="Today", visit=TODAY)
+    add_submission(any_app, first_name="Ana", last_name="O'Hara_100%", visit_date=None)
+    store = any_app.extensions["intake.store"]
+    rows, total = search.page(store, search.Filters(), TODAY, limit=10, offset=0)
+    assert total == 4 and [r.answers["last_name"] for r in rows][:2] == ["Today", "Later"]
+    found, _ = search.page(store, search.Filters(q="o'hara_100%"), TODAY, limit=10, offset=0)
+    assert [r.answers["last_name"] for r in found] == ["O'Hara_100%"]
+    assert search.page(store, search.Filters(q="_"), TODAY, limit=10, offset=0)[1] == 1  # LIKE wildcards are literal
+    assert search.counts(store, TODAY) == {"today": 1, "upcoming": 1, "new": 4, "stop": 1}
+    streamed = list(search.iter_rows(store, None, None, batch=1))
+    assert len(streamed) == 4 and len({r.id for r in streamed}) == 4
