@@ -251,3 +251,42 @@ def test_search_order_counts_and_export_batches_agree_on_both_databases(any_app)
     assert search.counts(store, TODAY) == {"today": 1, "upcoming": 1, "new": 4, "stop": 1}
     streamed = list(search.iter_rows(store, None, None, batch=1))
     assert len(streamed) == 4 and len({r.id for r in streamed}) == 4
+
+
+def test_the_detail_page_renders_the_physician_summary_as_html(app, as_role, monkeypatch):
+    import sys
+    import types
+
+    import intake
+
+    built = []
+    fake = types.ModuleType("intake.summary")
+
+    def build(submission, questionnaire, **kwargs):
+        built.append(submission.id)
+        return {"allergies": ["Lidocaine", XSS], "neurotoxin_history": [{"product": "Dysport", "weeks_since": 17}]}
+
+    fake.build = build
+    monkeypatch.setitem(sys.modules, "intake.summary", fake)
+    monkeypatch.setattr(intake, "summary", fake, raising=False)
+    submission = add_submission(app)
+    page = as_role("physician").get(f"/staff/submissions/{submission.id}").text
+    assert built == [submission.id]
+    summary = page[page.index("Physician summary"):page.index("Screening flags")]
+    assert "<li>Lidocaine</li>" in summary and "&lt;script&gt;" in summary and "<script>" not in summary
+    assert '<th scope="col">Weeks since</th>' in summary and "<td>17</td>" in summary
+
+
+def test_a_summary_that_fails_to_build_still_leaves_every_answer(app, as_role, monkeypatch):
+    import sys
+    import types
+
+    import intake
+
+    fake = types.ModuleType("intake.summary")
+    fake.build = lambda *args, **kwargs: 1 / 0
+    monkeypatch.setitem(sys.modules, "intake.summary", fake)
+    monkeypatch.setattr(intake, "summary", fake, raising=False)
+    submission = add_submission(app)
+    page = as_role("physician").get(f"/staff/submissions/{submission.id}")
+    assert page.status_code == 200 and "Physician summary" not in page.text and "Levothyroxine" in page.text

@@ -106,3 +106,21 @@ def all_answers(submission: Any) -> list[dict[str, Any]]:
         if items:
             sections.append({"title": section.title, "items": items})
     return sections
+
+
+def summary_for(submission: Any) -> dict | None:
+    """The physician summary as data (intake.summary, the PDF's source), or None if it cannot be built."""
+    try:
+        from .. import summary
+    except ImportError:
+        return None
+    try:
+        return summary.build(submission, questionnaire_ext.get())
+    except Exception:  # noqa: BLE001 - the page still shows every answer; the log says why the summary is missing
+        log.exception("summary for %s could not be built", submission.id)
+        return None
+
+
+def label(key: Any) -> str:
+    """A summary key as a heading: neurotoxin_history -> Neurotoxin history."""
+    return str(key).replace("_", " ").strip().capitalize()

@@ -32,7 +32,7 @@ from ..store import audit as audit_store
 from ..store import drafts, search
 from ..store import staff as staff_store
 from ..store import submissions as submissions_store
-from . import admin, errors
+from . import admin, errors, present
 from .present import age, all_answers, clinic_time, display_name, filters_from, flag_counts, sorted_flags, staff_context
 
 log = logging.getLogger(__name__)
@@ -109,9 +109,10 @@ def detail(submission_id: uuid.UUID):
     history = audit_store.for_submission(get_store(), submission.id)
     reviewer = staff_store.emails(get_store(), {submission.reviewed_by} - {None}).get(submission.reviewed_by)
     return render_template(
-        "staff/detail.html", s=submission, sections=all_answers(submission), history=history, actions=audit.ACTIONS,
+        "staff/detail.html", s=submission, sections=all_answers(submission), summary=present.summary_for(submission),
+        history=history, actions=audit.ACTIONS,
         reviewer=reviewer, name=display_name(submission.answers), note_max=NOTE_MAX, flag_counts=flag_counts,
-        sorted_flags=sorted_flags, age=age(submission.date_of_birth, export.clinic_today()),
+        sorted_flags=sorted_flags, age=age(submission.date_of_birth, export.clinic_today()), label=present.label,
     )
 
 
