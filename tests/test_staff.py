@@ -253,40 +253,63 @@ def test_search_order_counts_and_export_batches_agree_on_both_databases(any_app)
     assert len(streamed) == 4 and len({r.id for r in streamed}) == 4
 
 
-def test_the_detail_page_renders_the_physician_summary_as_html(app, as_role, monkeypatch):
+def _fake_summary(monkeypatch, build):
     import sys
     import types
 
     import intake
 
-    built = []
     fake = types.ModuleType("intake.summary")
-
-    def build(submission, questionnaire, **kwargs):
-        built.append(submission.id)
-        return {"allergies": ["Lidocaine", XSS], "neurotoxin_history": [{"product": "Dysport", "weeks_since": 17}]}
-
     fake.build = build
     monkeypatch.setitem(sys.modules, "intake.summary", fake)
     monkeypatch.setattr(intake, "summary", fake, raising=False)
+
+
+SUMMARY = {  # the shape intake.summary.build() returns (issue 3's contract)
+    "flag_groups": [{"treatment": "neurotoxin", "title": "Neurotoxin", "flags": [STOP | {"message": XSS}]}],
+    "allergies": {"listed": "Lidocaine or numbing creams", "other": ""},
+    "neurotoxin": {"ever": True, "rows": [{"date": "2026-07-28", "weeks_ago": 17, "product": "Dysport", "areas": "Forehead",
+                                           "units": 50, "onset_days": None, "weeks_lasted": 6, "satisfaction": "2",
+                                           "side_effects": "Bruising"}],
+                   "verdict": "Partly", "shortfall": "Back after six weeks.", "weeks_since_last": 17, "trend": "", "brands": ""},
+    "concerns": {"concerns": "Fine lines", "acne_scar_type": "", "areas": "Around the eyes", "severity": "Quite a lot",
+                 "goals": "Softer lines", "reason": "", "downtime": "", "event": ""},
+    "skin": {"type": "IV", "score": 21, "sun": "", "tanning_beds": "", "spf": "", "routine": ""},
+    "sections": [{"title": "Your health", "items": [{"label": "Any other allergies", "text": "Penicillin (rash)"}]}],
+    "signature": {"name": "Maria López", "date": "2026-11-25", "drawing": None},
+}
+
+
+def test_the_detail_page_renders_the_physician_summary_as_html(app, as_role, monkeypatch):
+    built = []
+    _fake_summary(monkeypatch, lambda submission, q, **kwargs: built.append(submission.id) or SUMMARY)
     submission = add_submission(app)
     page = as_role("physician").get(f"/staff/submissions/{submission.id}").text
     assert built == [submission.id]
-    summary = page[page.index("Physician summary"):page.index("Screening flags")]
-    assert "<li>Lidocaine</li>" in summary and "&lt;script&gt;" in summary and "<script>" not in summary
-    assert '<th scope="col">Weeks since</th>' in summary and "<td>17</td>" in summary
+    assert page.index("Screening flags") < page.index("Allergies") < page.index("Neurotoxin history") \
+        < page.index("Concerns and goals") < page.index("Skin type") < page.index("Every answer")
+    assert "&lt;script&gt;" in page and "<script>alert" not in page
+    assert "Lidocaine or numbing creams" in page and "<strong>17</strong> weeks since the last treatment" in page
+    assert "Type IV (score 21)" in page and "patient-estimated; physician to confirm" in page
+    assert "Penicillin (rash)" in page and "Levothyroxine" not in page  # every answer comes from the summary too
+
+
+def test_allergies_are_always_shown(app, as_role, monkeypatch):
+    _fake_summary(monkeypatch, lambda *args, **kwargs: SUMMARY | {"allergies": {"listed": "", "other": ""}})
+    submission = add_submission(app)
+    page = as_role("physician").get(f"/staff/submissions/{submission.id}").text
+    assert "Allergies</h2>\n  <p>None reported.</p>" in page
+
+
+def test_the_real_summary_renders_when_it_is_there(app, as_role):
+    pytest.importorskip("intake.summary")
+    submission = add_submission(app)
+    page = as_role("physician").get(f"/staff/submissions/{submission.id}")
+    assert page.status_code == 200 and "Neurotoxin history" in page.text and "Every answer" in page.text
 
 
 def test_a_summary_that_fails_to_build_still_leaves_every_answer(app, as_role, monkeypatch):
-    import sys
-    import types
-
-    import intake
-
-    fake = types.ModuleType("intake.summary")
-    fake.build = lambda *args, **kwargs: 1 / 0
-    monkeypatch.setitem(sys.modules, "intake.summary", fake)
-    monkeypatch.setattr(intake, "summary", fake, raising=False)
+    _fake_summary(monkeypatch, lambda *args, **kwargs: 1 / 0)
     submission = add_submission(app)
     page = as_role("physician").get(f"/staff/submissions/{submission.id}")
-    assert page.status_code == 200 and "Physician summary" not in page.text and "Levothyroxine" in page.text
+    assert page.status_code == 200 and "Every answer" not in page.text and "Levothyroxine" in page.text
