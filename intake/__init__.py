@@ -25,12 +25,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import db, i18n, questionnaire_ext, security
+    from . import db, i18n, pdf, questionnaire_ext, security
 
     security.init_app(app)
     i18n.init_app(app)
     db.init_app(app)
     questionnaire_ext.init_app(app)
+    pdf.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -43,6 +44,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from . import cli
+    from . import cli, demo
 
     cli.init_app(app)
+    demo.init_app(app)

@@ -1,11 +1,18 @@
-"""Turn a finished draft into a stored submission, exactly once."""
+"""Turn a finished draft into a stored submission, exactly once, then render its PDF in the background."""
 
 from __future__ import annotations
 
-from . import questionnaire_ext
+import datetime as dt
+import logging
+
+from flask import current_app
+
+from . import pdf, questionnaire_ext, screening
 from .db import get_store
 from .models import Draft, Submission
 from .store import submissions
+
+log = logging.getLogger(__name__)
 
 
 def already_submitted(submit_token: str | None) -> Submission | None:
@@ -16,20 +23,31 @@ def already_submitted(submit_token: str | None) -> Submission | None:
 
 
 def submit(draft: Draft, draft_token: str, answers: dict, language: str) -> Submission:
-    """Commit the answers; a repeat with the same draft returns the first submission.
+    """Commit the answers with their screening flags; a repeat with the same draft returns the first submission.
 
     The draft is the one loaded at the start of the request: a concurrent
     submit may already have deleted it, and its submit token still decides.
+    The PDF is only scheduled after the commit, and a failure to schedule
+    never fails the patient's submit.
     """
     store = get_store()
     q = questionnaire_ext.get()
-    submission, _created = submissions.submit(
+    visit = screening.visit_date_of(answers, dt.date.today())
+    flags = [f.as_dict() for f in screening.screen(answers, visit, current_app.config.get("SCREENING_WINDOWS"))]
+    submission, created = submissions.submit(
         store,
         submit_token=draft.submit_token,
         questionnaire_id=q.id,
         questionnaire_version=q.version,
         answers=answers,
+        flags=flags,
+        rules_version=screening.RULES_VERSION,
         language=language,
         draft_token=draft_token,
     )
+    if created:
+        try:
+            pdf.schedule(submission.id)
+        except Exception:  # noqa: BLE001 - the answers are safe; staff can re-render later
+            log.error("could not schedule the PDF for submission %s", submission.id)
     return submission

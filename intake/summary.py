@@ -1,0 +1,147 @@
+"""The physician's summary of one submission, as plain data for the PDF template.
+
+Page 1 follows CLINICAL.md: flags by treatment (stop first), allergies,
+the neurotoxin history, concerns and goals, skin type; then every answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Any
+
+from . import screening
+from .answers import format_answer, is_enabled
+from .conditions import is_empty
+from .questionnaire import Questionnaire
+
+TREATMENT_GROUPS = (("both", "Both treatments"), ("neurotoxin", "Neurotoxin"), ("micro-needling", "Micro-needling"))
+NONE_CODES = ("none",)
+
+
+def _labels(q: Questionnaire, link_id: str, value: Any) -> str:
+    return format_answer(q.by_id[link_id], value) if not is_empty(value) else ""
+
+
+def flag_groups(flags: list[dict]) -> list[dict]:
+    """Flags grouped by treatment, each group stop first; empty groups left out."""
+    order = {s: i for i, s in enumerate(screening.SEVERITIES)}
+    groups = []
+    for key, title in TREATMENT_GROUPS:
+        mine = sorted((f for f in flags if f["treatment"] == key), key=lambda f: order[f["severity"]])
+        if mine:
+            groups.append({"treatment": key, "title": title, "flags": mine})
+    return groups
+
+
+def _neurotoxin(q: Questionnaire, answers: dict, visit: dt.date) -> dict:
+    rows = sorted(answers.get("neurotoxin") or [], key=lambda r: r.get("neurotoxin_date", ""), reverse=True)
+    table = []
+    for row in rows:
+        when = screening._date(row.get("neurotoxin_date"))
+        table.append({
+            "date": row.get("neurotoxin_date", ""),
+            "weeks_ago": (visit - when).days // 7 if when else None,
+            "product": _labels(q, "neurotoxin_product", row.get("neurotoxin_product")),
+            "areas": _labels(q, "neurotoxin_areas", row.get("neurotoxin_areas")),
+            "units": row.get("neurotoxin_units"),
+            "onset_days": row.get("neurotoxin_onset_days"),
+            "weeks_lasted": row.get("neurotoxin_weeks_lasted"),
+            "satisfaction": row.get("neurotoxin_satisfaction"),
+            "side_effects": _labels(q, "neurotoxin_side_effects", row.get("neurotoxin_side_effects")),
+        })
+    return {
+        "ever": answers.get("neurotoxin_ever"),
+        "rows": table,
+        "verdict": _labels(q, "neurotoxin_full_result", answers.get("neurotoxin_full_result")),
+        "shortfall": answers.get("neurotoxin_shortfall", ""),
+    }
+
+
+def _every_answer(q: Questionnaire, answers: dict) -> list[dict]:
+    sections = []
+    for section in q.sections:
+        items = []
+        for question in section.questions:
+            value = answers.get(question.link_id)
+            if is_empty(value) or not is_enabled(question, answers) or question.type == "attachment":
+                continue
+            if question.type == "group":
+                rows = [[(item.text, format_answer(item, row[item.link_id]))
+                         for item in question.items if not is_empty(row.get(item.link_id))] for row in value]
+                items.append({"label": question.text, "rows": rows})
+            else:
+                items.append({"label": question.text, "text": format_answer(question, value)})
+        if items:
+            sections.append({"title": section.title, "items": items})
+    return sections
+
+
+def _drawing(answers: dict) -> bytes | None:
+    value = answers.get("signature_drawing") or ""
+    prefix = "data:image/png;base64,"
+    return base64.b64decode(value[len(prefix):]) if value.startswith(prefix) else None
+
+
+def build(submission: Any, questionnaire: Questionnaire, *, now: dt.datetime | None = None,
+          flags: list[dict] | None = None) -> dict:
+    """Everything the physician summary shows, presentation-neutral."""
+    answers = submission.answers
+    submitted = submission.submitted_at
+    visit = screening.visit_date_of(answers, submitted.date())
+    facts = screening.facts(answers, visit, questionnaire)
+    flags = submission.flags if flags is None else flags
+    allergies = [a for a in answers.get("allergies") or [] if a not in NONE_CODES]
+    name = " ".join(p for p in (answers.get("first_name"), answers.get("last_name")) if p)
+    return {
+        "reference": submission.reference,
+        "patient": {
+            "name": name,
+            "preferred_name": answers.get("preferred_name", ""),
+            "date_of_birth": answers.get("date_of_birth", ""),
+            "age": facts.get("age"),
+            "sex": _labels(questionnaire, "sex_at_birth", answers.get("sex_at_birth")),
+            "phone": answers.get("phone", ""),
+        },
+        "visit_date": visit.isoformat(),
+        "visit_date_given": "visit_date" in answers,
+        "submitted_at": submitted,
+        "generated_at": now or dt.datetime.now(dt.UTC),
+        "language": submission.language,
+        "questionnaire_version": submission.questionnaire_version,
+        "rules_version": submission.rules_version or screening.RULES_VERSION,
+        "flag_groups": flag_groups(flags),
+        "flag_counts": {s: sum(f["severity"] == s for f in flags) for s in screening.SEVERITIES},
+        "allergies": {
+            "listed": _labels(questionnaire, "allergies", allergies),
+            "other": answers.get("other_allergies", ""),
+        },
+        "neurotoxin": {**_neurotoxin(questionnaire, answers, visit),
+                       "weeks_since_last": facts.get("weeks_since_neurotoxin"),
+                       "trend": facts.get("neurotoxin_duration_trend", ""),
+                       "brands": facts.get("neurotoxin_brands", "")},
+        "concerns": {
+            "concerns": _labels(questionnaire, "concerns", answers.get("concerns")),
+            "acne_scar_type": _labels(questionnaire, "acne_scar_type", answers.get("acne_scar_type")),
+            "areas": _labels(questionnaire, "concern_areas", answers.get("concern_areas")),
+            "severity": _labels(questionnaire, "concern_severity", answers.get("concern_severity")),
+            "goals": answers.get("goals", ""),
+            "reason": answers.get("visit_reason", ""),
+            "downtime": _labels(questionnaire, "downtime", answers.get("downtime")),
+            "event": answers.get("upcoming_event", ""),
+        },
+        "skin": {
+            "type": facts.get("skin_type"),
+            "score": facts.get("fitzpatrick_score"),
+            "sun": _labels(questionnaire, "sun_exposure", answers.get("sun_exposure")),
+            "tanning_beds": _labels(questionnaire, "tanning_beds", answers.get("tanning_beds")),
+            "spf": _labels(questionnaire, "spf_use", answers.get("spf_use")),
+            "routine": _labels(questionnaire, "skincare_routine", answers.get("skincare_routine")),
+        },
+        "sections": _every_answer(questionnaire, answers),
+        "signature": {
+            "name": answers.get("signature_name", ""),
+            "date": submitted.date().isoformat(),
+            "drawing": _drawing(answers),
+        },
+    }

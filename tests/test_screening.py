@@ -1,0 +1,140 @@
+"""Screening rules on the pure function: each fires, does not fire, and holds its window's boundary."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from intake import screening
+from intake.forms import section_errors
+from intake.screening import RulesError, load_rules, parse_rules, screen
+from tests.vignettes import DARK, VIGNETTES, VISIT, days_before, healthy, toxin_row
+
+
+def fired(answers, **kwargs) -> set[str]:
+    return {f.rule_id for f in screen(answers, VISIT, **kwargs)}
+
+
+@pytest.mark.parametrize("name", list(VIGNETTES))
+def test_vignette_raises_exactly_its_flags(name):
+    answers, expected = VIGNETTES[name]
+    assert fired(answers) == expected
+
+
+@pytest.mark.parametrize("name", list(VIGNETTES))
+def test_vignettes_are_answers_the_form_would_accept(app, name):
+    with app.test_request_context():
+        assert section_errors(app.extensions["intake.questionnaire"], VIGNETTES[name][0]) == {}
+
+
+# (rule, answers that fire it, answers just outside it)
+CASES = [
+    ("pregnancy", healthy(pregnancy="breastfeeding"), healthy(pregnancy="none")),
+    ("active_infection", healthy(skin_conditions=["cold_sore_active"]), healthy(skin_conditions=["cold_sores"])),
+    ("neuromuscular", healthy(conditions=["neuromuscular"]), healthy(conditions=["epilepsy"])),
+    ("toxin_component_allergy", healthy(allergies=["human_albumin"]), healthy(allergies=["latex"])),
+    ("cows_milk_allergy", healthy(allergies=["cows_milk"]), healthy(allergies=["latex"])),
+    ("aminoglycoside_relaxant", healthy(medications=["aminoglycoside_relaxant"]), healthy()),
+    ("recent_neurotoxin", healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(84)]),
+     healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(85)])),
+    ("isotretinoin", healthy(medications=["isotretinoin"], isotretinoin_last_dose=days_before(182)),
+     healthy(medications=["isotretinoin"], isotretinoin_last_dose=days_before(183))),
+    ("keloid", healthy(skin_conditions=["keloid"]), healthy()),
+    ("herpes_simplex", healthy(skin_conditions=["cold_sores"]), healthy()),
+    ("bleeding_risk", healthy(conditions=["bleeding_disorder"]), healthy(conditions=["epilepsy"])),
+    ("impaired_healing", healthy(conditions=["diabetes_uncontrolled"]), healthy(conditions=["diabetes_controlled"])),
+    ("cancer_treatment", healthy(conditions=["cancer_treatment"], cancer_treatment_area="Breast"), healthy()),
+    ("active_skin_disease", healthy(skin_conditions=["eczema_psoriasis_rosacea"]), healthy()),
+    ("sunburn_tan", healthy(skin_conditions=["sunburn_tan"]), healthy()),
+    ("topical_retinoid", healthy(medications=["topical_retinoid"], retinoid_last_use=days_before(3)),
+     healthy(medications=["topical_retinoid"], retinoid_last_use=days_before(4))),
+    ("toxin_before_needling", healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(14)]),
+     healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(15)])),
+    ("recent_peel", healthy(prior_procedures=["peel"], procedure_date_peel=days_before(30)),
+     healthy(prior_procedures=["peel"], procedure_date_peel=days_before(31))),
+    ("recent_filler_surgery", healthy(prior_procedures=["filler"], procedure_date_filler=days_before(182)),
+     healthy(prior_procedures=["filler"], procedure_date_filler=days_before(183))),
+    ("skin_type_pih", healthy(**{**DARK, "fitz_eye_colour": "light_blue_grey_green", "fitz_hair_colour": "sandy_red",
+                                 "fitz_skin_colour": "pale_beige"}),  # 17/32 scales to 21.25: type IV
+     healthy(**{**DARK, "fitz_eye_colour": "light_blue_grey_green", "fitz_hair_colour": "sandy_red",
+                "fitz_skin_colour": "reddish", "fitz_freckles": "incidental"})),  # 14/32 = 17.5: type III
+    ("anaesthetic_metal_allergy", healthy(allergies=["nickel_steel"]), healthy(allergies=["latex"])),
+    ("implanted_device", healthy(conditions=["heart_device"]), healthy()),
+    ("prior_droop", healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(200, neurotoxin_side_effects=["brow_droop"])]),
+     healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(200, neurotoxin_side_effects=["headache"])])),
+    ("suboptimal_result", healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(200, neurotoxin_weeks_lasted=7)]),
+     healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(200, neurotoxin_weeks_lasted=8)], neurotoxin_full_result="yes")),
+    ("brand_switch", healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(200), toxin_row(400, "abobotulinumtoxinA")]),
+     healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(200), toxin_row(400, "unknown")])),
+    ("bruising_supplements", healthy(medications=["nsaid_supplement"]), healthy()),
+]
+
+
+def test_every_rule_has_cases():
+    assert {rule.id for rule in load_rules().rules} == {case[0] for case in CASES}
+
+
+@pytest.mark.parametrize(("rule", "firing", "quiet"), CASES, ids=[c[0] for c in CASES])
+def test_rule_fires_and_holds_its_boundary(rule, firing, quiet):
+    assert rule in fired(firing)
+    assert rule not in fired(quiet)
+
+
+def test_messages_quote_the_patients_values():
+    answers = healthy(medications=["isotretinoin"], isotretinoin_last_dose="2026-08-01", visit_date="2026-11-21")
+    [flag] = screen(answers, screening.visit_date_of(answers, VISIT))
+    assert flag.message == "Isotretinoin, last dose 2026-08-01 (16 weeks ago)"
+    toxin = healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(30, "abobotulinumtoxinA")])
+    messages = {f.rule_id: f.message for f in screen(toxin, VISIT)}
+    assert messages["recent_neurotoxin"] == f"Neurotoxin 4 weeks ago ({days_before(30)}, Dysport (abobotulinumtoxinA))"
+
+
+def test_flags_come_stop_first():
+    answers = healthy(pregnancy="pregnant", medications=["nsaid_supplement"], skin_conditions=["keloid"])
+    assert [f.severity for f in screen(answers, VISIT)] == ["stop", "review", "note"]
+
+
+def test_a_clinic_can_change_a_window():
+    answers = healthy(medications=["isotretinoin"], isotretinoin_last_dose=days_before(120))
+    assert "isotretinoin" in fired(answers)
+    assert "isotretinoin" not in fired(answers, windows={"isotretinoin_days": 90})
+
+
+def test_derived_facts():
+    q = screening.default_questionnaire()
+    answers = healthy(neurotoxin_ever=True, neurotoxin=[
+        toxin_row(100, "abobotulinumtoxinA", neurotoxin_weeks_lasted=6),
+        toxin_row(300, neurotoxin_weeks_lasted=12)], **DARK)
+    facts = screening.facts(answers, VISIT, q)
+    assert facts["age"] == 36
+    assert facts["weeks_since_neurotoxin"] == 14
+    assert facts["neurotoxin_duration_trend"] == "12 → 6 weeks (shorter)"
+    assert facts["neurotoxin_brand_switched"] is True
+    assert (facts["fitzpatrick_score"], facts["skin_type"]) == (27, "V")  # 27/32 scales to 33.75
+
+
+def test_skin_type_needs_every_item():
+    assert screening.facts(healthy(fitz_tan=None), VISIT, screening.default_questionnaire()).get("skin_type") is None
+
+
+def _rules_data():
+    return yaml.safe_load(screening.RULES_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["rules"][0].update(severity="urgent"), "severity one of"),
+    (lambda d: d["rules"][0].update(when={"equals": {"no_such_question": 1}}), "unknown link_id(s) or fact(s)"),
+    (lambda d: d["rules"][0].update(message="About {nothing}"), "['nothing']"),
+    (lambda d: d["rules"][0].update(when={"within_days": {"isotretinoin_last_dose": "ages"}}), "unknown window(s)"),
+    (lambda d: d["rules"][1].update(id=d["rules"][0]["id"]), "unique"),
+    (lambda d: d["rules"][0].update(when={"sounds_like": 1}), "bad condition"),
+    (lambda d: d["rules"][0].pop("source"), "needs exactly"),
+])
+def test_bad_rules_are_refused_with_the_rule_named(change, message):
+    data = copy.deepcopy(_rules_data())
+    change(data)
+    with pytest.raises(RulesError, match="rules\\[") as error:
+        parse_rules(data, screening.default_questionnaire())
+    assert message in str(error.value)

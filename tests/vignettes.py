@@ -1,0 +1,73 @@
+"""Clinical vignettes: complete, valid answer sets, and the exact flags each must raise."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+VISIT = dt.date(2026, 12, 1)
+
+# Fitzpatrick answers scoring 11 of 32 (13.75 on the 0-40 scale: type III) and 27 of 32 (33.75: type V).
+FAIR = {"fitz_eye_colour": "blue", "fitz_hair_colour": "chestnut_dark_blond", "fitz_skin_colour": "very_pale",
+        "fitz_freckles": "several", "fitz_burn": "burns_sometimes", "fitz_tan": "light",
+        "fitz_brown_hours": "seldom", "fitz_face_reaction": "sensitive"}
+DARK = {"fitz_eye_colour": "brownish_black", "fitz_hair_colour": "black", "fitz_skin_colour": "dark_brown",
+        "fitz_freckles": "none", "fitz_burn": "rarely_burns", "fitz_tan": "very_easily",
+        "fitz_brown_hours": "often", "fitz_face_reaction": "normal"}
+
+
+def days_before(n: int) -> str:
+    return (VISIT - dt.timedelta(days=n)).isoformat()
+
+
+def healthy(**changes) -> dict:
+    """A healthy first-timer: every required answer given, nothing to flag."""
+    answers = {
+        "first_name": "Grace", "last_name": "Okafor", "date_of_birth": "1990-03-14", "sex_at_birth": "female",
+        "phone": "555 201 4455", "email": "grace@example.com", "preferred_contact": "email",
+        "emergency_contact_name": "Ben Okafor", "emergency_contact_phone": "555 201 9000",
+        "visit_date": VISIT.isoformat(), "visit_reason": "Fine lines on my forehead.",
+        "conditions": ["none"], "skin_conditions": ["none"], "pregnancy": "none", "medications": ["none"],
+        "allergies": ["none"], "smoking": "never", "neurotoxin_ever": False,
+        "concerns": ["fine_lines"], "concern_areas": ["forehead"], "concern_severity": "mild", **FAIR,
+        "sun_exposure": "little", "tanning_beds": "never", "spf_use": "daily", "skincare_routine": ["none"],
+        "prior_procedures": ["none"], "downtime": "days_1_2", "goals": "Smoother forehead.",
+        "consent_accurate": True, "consent_privacy": True, "photo_consent_chart": True,
+        "photo_consent_marketing": False, "signature_name": "Grace Okafor",
+    }
+    answers.update(changes)
+    return answers
+
+
+def toxin_row(days_ago: int, product: str = "onabotulinumtoxinA", **extra) -> dict:
+    return {"neurotoxin_product": product, "neurotoxin_date": days_before(days_ago),
+            "neurotoxin_areas": ["forehead"], "neurotoxin_side_effects": ["none"], **extra}
+
+
+HTML_PAYLOADS = (
+    '<img src="file:///etc/passwd">',
+    '<link rel="attachment" href="file:///etc/hostname">',
+    "<style>@import url(http://127.0.0.1:9/)</style>",
+)
+FREE_TEXT = ("first_name", "last_name", "preferred_name", "visit_reason", "other_medications", "other_allergies",
+             "upcoming_event", "goals", "emergency_contact_name", "signature_name", "referral_source")
+
+
+def html_everywhere() -> dict:
+    """A patient who typed markup into every free-text box."""
+    typed = {name: HTML_PAYLOADS[i % 3] for i, name in enumerate(FREE_TEXT)}
+    return healthy(**typed)
+
+
+VIGNETTES = {
+    "pregnant": (healthy(pregnancy="pregnant"), {"pregnancy"}),
+    "isotretinoin_and_keloid": (
+        healthy(medications=["isotretinoin"], isotretinoin_last_dose=days_before(91), skin_conditions=["keloid"]),
+        {"isotretinoin", "keloid"}),
+    "recent_toxin_with_droop": (
+        healthy(neurotoxin_ever=True, neurotoxin_full_result="no",
+                neurotoxin=[toxin_row(10, neurotoxin_weeks_lasted=6, neurotoxin_side_effects=["eyelid_droop"])]),
+        {"recent_neurotoxin", "toxin_before_needling", "prior_droop", "suboptimal_result"}),
+    "skin_type_v_cold_sores": (healthy(**DARK, skin_conditions=["cold_sores"]), {"skin_type_pih", "herpes_simplex"}),
+    "healthy_first_timer": (healthy(), set()),
+    "html_in_every_box": (html_everywhere(), set()),
+}
