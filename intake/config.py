@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_NAME": "intake_session",
     "PERMANENT_SESSION_LIFETIME": 12 * 3600,
     "PDF_PAGE_SIZE": "Letter",
+    # Tagged PDF for screen readers; bench/pdf.py measured it at no extra cost.
+    "PDF_VARIANT": "pdf/ua-1",
     "LANGUAGES": ["en", "es"],
     "BABEL_DEFAULT_LOCALE": "en",
 }

@@ -30,7 +30,7 @@ DEFAULT_PATH = Path(__file__).parent / "questionnaires" / "consultation.yaml"
 QUESTION_KEYS = {
     "link_id", "type", "text", "help", "required", "max_length", "min", "max", "choices",
     "enable_when", "items", "repeats", "max_repeats", "widget", "format", "autocomplete",
-    "inputmode", "not_future", "not_past", "scored", "signature", "accept", "max_bytes",
+    "inputmode", "not_future", "not_past", "scored", "signature", "accept", "max_bytes", "short",
 }
 ATTACHMENT_TYPES = ("image/png",)
 CHOICE_KEYS = {"code", "label", "score", "exclusive"}
@@ -76,6 +76,11 @@ class Question:
     signature: bool = False
     accept: str = ""
     max_bytes: int = 0
+    short: str = ""  # the physician's terse label (PDF, exports); the patient sees `text`
+
+    @property
+    def label(self) -> str:
+        return self.short or self.text
 
     def choice(self, code: str) -> Choice | None:
         """Return the choice with `code`, or None."""
@@ -140,6 +145,8 @@ def _question(raw: Any, where: str, in_group: str = "") -> Question:
         raise _fail(where, f"unknown type {qtype!r} (expected one of {', '.join(TYPES)})")
     if not isinstance(raw.get("text"), str) or not raw["text"].strip():
         raise _fail(where, "text is required")
+    if len(raw.get("short") or "") > 40:
+        raise _fail(where, "short labels are for the physician's PDF: 40 characters at most")
     if in_group and not link_id.startswith(in_group + "_"):
         raise _fail(where, f"items of group {in_group!r} must be named {in_group}_<name>")
     choices = tuple(_choice(c, where) for c in raw.get("choices") or ())

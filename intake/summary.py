@@ -67,14 +67,53 @@ def _every_answer(q: Questionnaire, answers: dict) -> list[dict]:
             if is_empty(value) or not is_enabled(question, answers) or question.type == "attachment":
                 continue
             if question.type == "group":
-                rows = [[(item.text, format_answer(item, row[item.link_id]))
+                rows = [[(item.label, format_answer(item, row[item.link_id]))
                          for item in question.items if not is_empty(row.get(item.link_id))] for row in value]
-                items.append({"label": question.text, "rows": rows})
+                items.append({"label": question.label, "rows": rows})
             else:
-                items.append({"label": question.text, "text": format_answer(question, value)})
+                items.append({"label": question.label, "text": format_answer(question, value)})
         if items:
             sections.append({"title": section.title, "items": items})
     return sections
+
+
+def _entries(sections: list[dict]) -> list[dict]:
+    """Flatten sections into headings and one entry per answer (a treatment row is one entry)."""
+    out = []
+    for section in sections:
+        out.append({"heading": section["title"], "weight": 2})
+        for item in section["items"]:
+            if "rows" in item:
+                for n, row in enumerate(item["rows"], 1):
+                    text = "; ".join(f"{label}: {value}" for label, value in row)
+                    out.append({"label": f"{item['label']} #{n}", "text": text, "weight": 1 + len(text) // 34})
+            else:
+                out.append({"label": item["label"], "text": item["text"],
+                            "weight": 1 + max(len(item["label"]) // 26, len(item["text"]) // 34)})
+    return out
+
+
+def two_columns(sections: list[dict]) -> list[tuple[dict | None, dict | None]]:
+    """Split every answer into a left and a right half of about equal height, as table rows.
+
+    One table with fixed column widths lays out far faster in WeasyPrint than CSS columns.
+    """
+    entries = _entries(sections)
+    total, running, split = sum(e["weight"] for e in entries), 0, len(entries)
+    for index, entry in enumerate(entries):
+        running += entry["weight"]
+        if running >= total / 2:
+            split = index + 1
+            break
+    left, right = entries[:split], entries[split:]
+    if right and "heading" not in right[0]:
+        right.insert(0, {"heading": f"{_last_heading(left)} (continued)", "weight": 2})
+    height = max(len(left), len(right))
+    return [(left[i] if i < len(left) else None, right[i] if i < len(right) else None) for i in range(height)]
+
+
+def _last_heading(entries: list[dict]) -> str:
+    return next((e["heading"] for e in reversed(entries) if "heading" in e), "")
 
 
 def _drawing(answers: dict) -> bytes | None:
