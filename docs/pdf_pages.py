@@ -1,0 +1,58 @@
+"""Render the README's PDF pages: the rich walk-through patient, at 70 dpi with pdftoppm.
+
+    .venv/bin/python docs/pdf_pages.py     # writes docs/pdf-page1.png, docs/pdf-page2.png, docs/pdf-page3.png
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from intake import create_app, pdf, screening  # noqa: E402
+from intake.cli import upgrade_database  # noqa: E402
+from intake.store import submissions  # noqa: E402
+from tests.walk import EXPECTED  # noqa: E402
+
+
+def squiggle_png(width: int = 360, height: int = 90) -> str:
+    """A hand-drawn-looking signature as a PNG data URL, made without any imaging library."""
+    ink = [[0] * width for _ in range(height)]
+    for x in range(20, width - 20):
+        y = int(height / 2 + 22 * math.sin(x / 11) * math.cos(x / 53))
+        for dy in (-1, 0, 1):
+            ink[y + dy][x] = 255
+    raw = b"".join(b"\x00" + bytes(v for a in row for v in (0, a)) for row in ink)  # grey + alpha
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 4, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp())
+    app = create_app({"INSTANCE_PATH": str(folder), "SECRET_KEY": "docs", "CLINIC_NAME": "Harbour Aesthetic Clinic"})
+    upgrade_database(app.config["DATABASE_URL"])
+    answers = {**EXPECTED, "signature_drawing": squiggle_png()}
+    with app.app_context():
+        visit = screening.visit_date_of(answers, screening.dt.date.today())
+        flags = [f.as_dict() for f in screening.screen(answers, visit)]
+        submission, _ = submissions.submit(app.extensions["intake.store"], submit_token="docs" * 8,
+                                           questionnaire_id="consultation", questionnaire_version="2026.11.1",
+                                           answers=answers, flags=flags, rules_version=screening.RULES_VERSION)
+        path = pdf.ensure_pdf(submission)
+    subprocess.run(["pdftoppm", "-png", "-r", "70", str(path), str(ROOT / "docs" / "pdf-page")], check=True)
+    print(f"wrote {', '.join(sorted(p.name for p in (ROOT / 'docs').glob('pdf-page*.png')))}")
+
+
+if __name__ == "__main__":
+    main()
