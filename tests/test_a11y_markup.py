@@ -41,3 +41,10 @@ def test_errors_are_announced_and_tied_to_their_fields(pages):
     field = re.search(r'<input[^>]*id="first_name"[^>]*>', page).group(0)
     assert 'aria-describedby="first_name-error"' in field and 'aria-invalid="true"' in field
     assert 'id="first_name-error"' in page
+
+
+def test_staff_pages_declare_english_even_for_a_spanish_browser(client):
+    page = client.get("/staff/login", headers={"Accept-Language": "es"})
+    assert '<html lang="en">' in page.text
+    patient = client.get("/", headers={"Accept-Language": "es"})
+    assert '<html lang="es">' in patient.text
