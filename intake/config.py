@@ -58,6 +58,7 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS, DATABASE_URL=f"sqlite:///{folder / 'intake.sqlite3'}", SESSION_COOKIE_SECURE=None)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("INTAKE")
+    app.config.pop("PASSWORD", None)  # INTAKE_PASSWORD is for create-staff only; keep it out of app config
     if os.environ.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
     if test_config:

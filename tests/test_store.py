@@ -63,3 +63,15 @@ def test_healthz_fails_when_the_database_is_unreachable(tmp_path):
     app = make_app(tmp_path, "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.json["database"] == "unreachable"
+
+
+@pytest.mark.parametrize("query", ["lopez", "LÓPEZ", "maria lopez", "Mari"])
+def test_name_search_ignores_case_and_accents(any_app, query):
+    from intake.store import search
+
+    store = any_app.extensions["intake.store"]
+    answers = {"first_name": "María", "last_name": "López", "preferred_name": "Mari", "date_of_birth": "1986-04-12"}
+    submissions.submit(store, submit_token="s" * 32, questionnaire_id="consultation", questionnaire_version="1",
+                       answers=answers)
+    rows, total = search.page(store, search.Filters(q=query), dt.date.today(), limit=10, offset=0)
+    assert total == 1 and rows[0].reference

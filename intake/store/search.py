@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Submission, utcnow
 from . import Store
+from .submissions import fold
 
 REFERENCE = re.compile(r"^[A-Z2-9]{3}-?[A-Z2-9]{3}$")
 US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -53,7 +54,7 @@ def _term(q: str):
     q = q.strip()
     if born := parse_date(q):
         return Submission.date_of_birth == born
-    words = [w for w in q.lower().split() if w][:6]
+    words = [w for w in fold(q).split() if w][:6]
     by_name = and_(*(Submission.patient_name.contains(w, autoescape=True) for w in words))
     if REFERENCE.match(q.upper()):
         code = q.upper().replace("-", "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import unicodedata
 import uuid
 
 from sqlalchemy import delete, select
@@ -31,10 +32,16 @@ def _date(value: object) -> dt.date | None:
         return None
 
 
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form for search: "López" and "lopez" both become "lopez"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def search_name(answers: dict) -> str:
-    """The lower-cased names staff can search by."""
+    """The folded names staff can search by."""
     parts = (answers.get(k, "") for k in ("first_name", "last_name", "preferred_name"))
-    return " ".join(p.strip() for p in parts if p).lower()[:300]
+    return fold(" ".join(p.strip() for p in parts if p))[:300]
 
 
 def submit(
