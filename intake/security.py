@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import redact
 
@@ -31,3 +32,6 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.after_request(_headers)
     redact.install()
+    if proxies := int(app.config.get("TRUSTED_PROXIES", 0)):
+        # Behind a TLS-terminating proxy: take the client IP (audit rows) and scheme from its headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)

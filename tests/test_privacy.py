@@ -55,3 +55,19 @@ def test_unexpected_errors_log_no_request_data(app, patient, caplog, monkeypatch
     assert response.status_code == 500
     assert "Your answers so far are saved" in response.text and "Traceback" not in response.text
     assert "Maria" not in caplog.text and "1986-04-12" not in caplog.text and "ValueError" in caplog.text
+
+
+def test_behind_a_trusted_proxy_the_client_ip_comes_from_its_header(tmp_path, migrated_sqlite):
+    import shutil
+
+    from flask import request
+
+    from tests.conftest import make_app
+
+    shutil.copy(migrated_sqlite, tmp_path / "intake.sqlite3")
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'intake.sqlite3'}", TRUSTED_PROXIES=1)
+    seen = []
+    app.before_request(lambda: seen.append(request.remote_addr))
+    app.test_client().get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert seen == ["203.0.113.7"]
+    app.extensions["intake.store"].engine.dispose()
