@@ -38,7 +38,29 @@ def serve():
         port = probe.getsockname()[1]
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{port}"
+    return app, server, f"http://127.0.0.1:{port}"
+
+
+STAFF_EMAIL, STAFF_PASSWORD = "dr.chen@clinic.example", "screenshots-only-password"
+
+
+def staff_pages(app, browser, base: str, reference: str) -> None:
+    """The dashboard among 40 demo submissions, and the walk-through patient's detail page."""
+    from intake import accounts, demo
+
+    with app.app_context():
+        demo.insert(app.extensions["intake.store"], 40, seed=5)
+        accounts.create_user(STAFF_EMAIL, "physician", STAFF_PASSWORD)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(base + "/staff/login")
+    page.get_by_label("Email").fill(STAFF_EMAIL)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.screenshot(path=OUT / "staff-dashboard.png")
+    page.get_by_label("Search").fill(reference)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="López, Maria (Mari)").click()
+    page.screenshot(path=OUT / "staff-detail.png")
 
 
 def fill(page, data: dict) -> None:
@@ -57,7 +79,7 @@ def fill(page, data: dict) -> None:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    server, base = serve()
+    app, server, base = serve()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=2)
@@ -99,6 +121,7 @@ def main() -> None:
         page.screenshot(path=OUT / "consent.png", full_page=True)
         page.get_by_role("button", name="Sign and submit").click()
         page.screenshot(path=OUT / "thanks.png")
+        staff_pages(app, browser, base, page.locator(".reference").inner_text())
         browser.close()
     server.shutdown()
     print(f"wrote {', '.join(sorted(p.name for p in OUT.glob('*.png')))} to {OUT}")
