@@ -44,8 +44,7 @@ def main() -> None:
     upgrade_database(app.config["DATABASE_URL"])
     answers = {**EXPECTED, "signature_drawing": squiggle_png()}
     with app.app_context():
-        visit = screening.visit_date_of(answers, screening.dt.date.today())
-        flags = [f.as_dict() for f in screening.screen(answers, visit)]
+        flags = screening.flag_dicts(answers, screening.dt.date.today())
         submission, _ = submissions.submit(app.extensions["intake.store"], submit_token="docs" * 8,
                                            questionnaire_id="consultation", questionnaire_version="2026.11.1",
                                            answers=answers, flags=flags, rules_version=screening.RULES_VERSION)

@@ -69,7 +69,8 @@ def referenced_ids(cond: Any) -> set[str]:
     return {link_id}
 
 
-def _as_date(value: Any) -> dt.date | None:
+def as_date(value: Any) -> dt.date | None:
+    """A date answer (ISO string or date) as a date; None for anything else."""
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
@@ -114,7 +115,7 @@ def evaluate(
     if op == "at_least":
         return isinstance(answer, int | float) and not isinstance(answer, bool) and answer >= _number(value, windows)
     # within_days
-    day = _as_date(answer)
+    day = as_date(answer)
     if day is None:
         return False
     elapsed = ((visit_date or dt.date.today()) - day).days

@@ -109,8 +109,7 @@ def insert(store: Store, n: int, seed: int = 7, batch: int = 1000, today: dt.dat
     rows, done, spread = [], 0, random.Random(seed)
     for answers in generate(n, seed, q, today):
         submitted = utcnow() - dt.timedelta(minutes=spread.randint(0, 60 * 24 * 60))
-        visit = screening.visit_date_of(answers, submitted.date())
-        flags = [f.as_dict() for f in screening.screen(answers, visit, q=q)]
+        flags = screening.flag_dicts(answers, submitted.date(), q=q)
         rows.append({
             "id": str(uuid.uuid4()), "reference": new_reference(), "submit_token": uuid.uuid4().hex,
             "questionnaire_id": q.id, "questionnaire_version": q.version, "answers": answers,

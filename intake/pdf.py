@@ -96,9 +96,9 @@ def renderer() -> Renderer:
 
 def current_flags(submission: Any) -> tuple[list[dict], str]:
     """Screen again with today's rules (flags are recomputed on every render)."""
-    visit = screening.visit_date_of(submission.answers, submission.submitted_at.date())
-    flags = screening.screen(submission.answers, visit, current_app.config.get("SCREENING_WINDOWS"))
-    return [f.as_dict() for f in flags], screening.RULES_VERSION
+    flags = screening.flag_dicts(submission.answers, submission.submitted_at.date(),
+                                 current_app.config.get("SCREENING_WINDOWS"))
+    return flags, screening.RULES_VERSION
 
 
 def summary_html(submission: Any, data: dict) -> str:

@@ -21,6 +21,7 @@ import yaml
 
 from . import conditions, questionnaire
 from .answers import format_answer
+from .conditions import as_date
 from .questionnaire import Questionnaire
 
 RULES_PATH = Path(__file__).parent / "questionnaires" / "screening.yaml"
@@ -73,13 +74,6 @@ class Rules:
     rules: tuple[Rule, ...]
 
 
-def _date(value: Any) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
 def _labels(q: Questionnaire, link_id: str, codes: list[str], wanted: tuple[str, ...]) -> str:
     picked = [c for c in codes if c in wanted]
     return format_answer(q.by_id[link_id], picked) if picked else ""
@@ -103,14 +97,14 @@ def skin_type(q: Questionnaire, answers: Mapping[str, Any]) -> tuple[int | None,
 def facts(answers: Mapping[str, Any], visit_date: dt.date, q: Questionnaire) -> dict[str, Any]:
     """Derive what the rules and the physician need beyond the raw answers."""
     out: dict[str, Any] = {}
-    born = _date(answers.get("date_of_birth"))
+    born = as_date(answers.get("date_of_birth"))
     if born:
         out["age"] = visit_date.year - born.year - ((visit_date.month, visit_date.day) < (born.month, born.day))
-    rows = sorted((r for r in answers.get("neurotoxin") or [] if _date(r.get("neurotoxin_date"))),
+    rows = sorted((r for r in answers.get("neurotoxin") or [] if as_date(r.get("neurotoxin_date"))),
                   key=lambda r: r["neurotoxin_date"], reverse=True)
     if rows:
         last = rows[0]
-        days = (visit_date - _date(last["neurotoxin_date"])).days
+        days = (visit_date - as_date(last["neurotoxin_date"])).days
         out.update(last_neurotoxin_date=last["neurotoxin_date"], days_since_neurotoxin=days,
                    weeks_since_neurotoxin=days // 7,
                    last_neurotoxin_product=format_answer(q.by_id["neurotoxin_product"], last.get("neurotoxin_product")))
@@ -138,10 +132,10 @@ def facts(answers: Mapping[str, Any], visit_date: dt.date, q: Questionnaire) -> 
     score, kind = skin_type(q, answers)
     if kind:
         out.update(fitzpatrick_score=score, skin_type=kind, skin_type_number=ROMAN[kind])
-    iso = _date(answers.get("isotretinoin_last_dose"))
+    iso = as_date(answers.get("isotretinoin_last_dose"))
     if iso:
         out["weeks_since_isotretinoin"] = (visit_date - iso).days // 7
-    retinoid = _date(answers.get("retinoid_last_use"))
+    retinoid = as_date(answers.get("retinoid_last_use"))
     if retinoid:
         out["days_since_retinoid"] = (visit_date - retinoid).days
     meds, conds, allergies = (answers.get(k) or [] for k in ("medications", "conditions", "allergies"))
@@ -249,4 +243,12 @@ def screen(
 
 def visit_date_of(answers: Mapping[str, Any], fallback: dt.date) -> dt.date:
     """The appointment date the patient gave, else `fallback` (the day they submitted)."""
-    return _date(answers.get("visit_date")) or fallback
+    return as_date(answers.get("visit_date")) or fallback
+
+
+def flag_dicts(
+    answers: Mapping[str, Any], submitted_on: dt.date, windows: Mapping[str, int] | None = None,
+    q: Questionnaire | None = None,
+) -> list[dict[str, str]]:
+    """Screen at the patient's visit date (else the day they submitted); return flags as stored."""
+    return [f.as_dict() for f in screen(answers, visit_date_of(answers, submitted_on), windows, q=q)]

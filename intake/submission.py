@@ -32,8 +32,7 @@ def submit(draft: Draft, draft_token: str, answers: dict, language: str) -> Subm
     """
     store = get_store()
     q = questionnaire_ext.get()
-    visit = screening.visit_date_of(answers, dt.date.today())
-    flags = [f.as_dict() for f in screening.screen(answers, visit, current_app.config.get("SCREENING_WINDOWS"))]
+    flags = screening.flag_dicts(answers, dt.date.today(), current_app.config.get("SCREENING_WINDOWS"))
     submission, created = submissions.submit(
         store,
         submit_token=draft.submit_token,

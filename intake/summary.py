@@ -12,7 +12,7 @@ from typing import Any
 
 from . import screening
 from .answers import format_answer, is_enabled
-from .conditions import is_empty
+from .conditions import as_date, is_empty
 from .questionnaire import Questionnaire
 
 TREATMENT_GROUPS = (("both", "Both treatments"), ("neurotoxin", "Neurotoxin"), ("micro-needling", "Micro-needling"))
@@ -38,7 +38,7 @@ def _neurotoxin(q: Questionnaire, answers: dict, visit: dt.date) -> dict:
     rows = sorted(answers.get("neurotoxin") or [], key=lambda r: r.get("neurotoxin_date", ""), reverse=True)
     table = []
     for row in rows:
-        when = screening._date(row.get("neurotoxin_date"))
+        when = as_date(row.get("neurotoxin_date"))
         table.append({
             "date": row.get("neurotoxin_date", ""),
             "weeks_ago": (visit - when).days // 7 if when else None,

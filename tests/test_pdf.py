@@ -22,8 +22,7 @@ def store_submission(app, answers, token="t" * 30):
     with app.app_context():
         from intake import screening
 
-        visit = screening.visit_date_of(answers, screening.dt.date.today())
-        flags = [f.as_dict() for f in screening.screen(answers, visit)]
+        flags = screening.flag_dicts(answers, screening.dt.date.today())
         submission, _ = submissions.submit(app.extensions["intake.store"], submit_token=token,
                                            questionnaire_id="consultation", questionnaire_version="2026.11.1",
                                            answers=answers, flags=flags, rules_version=screening.RULES_VERSION)

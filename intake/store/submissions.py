@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import unicodedata
 import uuid
@@ -11,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import answers as answers_mod
+from ..conditions import as_date
 from ..models import Draft, Submission, utcnow
 from . import Store
 from .drafts import hash_token
@@ -23,13 +23,6 @@ REFERENCE_TRIES = 5
 def new_reference() -> str:
     chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
     return f"{chars[:3]}-{chars[3:]}"
-
-
-def _date(value: object) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def fold(text: str) -> str:
@@ -73,7 +66,7 @@ def submit(
             flags=flags, rules_version=rules_version,
             has_stop_flags=any(f.get("severity") == "stop" for f in flags),
             status="new", language=language, patient_name=search_name(answers),
-            date_of_birth=_date(answers.get("date_of_birth")), visit_date=_date(answers.get("visit_date")),
+            date_of_birth=as_date(answers.get("date_of_birth")), visit_date=as_date(answers.get("visit_date")),
             created_at=now, submitted_at=now,
         )
         try:
