@@ -131,6 +131,10 @@ def test_after_a_failed_submit_focus_is_on_the_error_summary(live_server, new_co
         press(page, "Start")
         fill(page, {"first_name": "Ana", "email": "not an email"})
         press(page, "Next")
+        # Without JavaScript, focus comes from the summary's autofocus attribute, which the browser applies
+        # at its next rendering update, not necessarily by the time the load event has fired.
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'",
+                               timeout=3000)
         assert page.evaluate("document.activeElement.id") == "error-summary", f"javascript={javascript}"
         summary = page.locator("#error-summary")
         expect(summary).to_contain_text("Please check these answers")
