@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import tempfile
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -144,8 +145,10 @@ def ensure_pdf(submission: Any) -> Path:
         pdfs.record(get_store(), submission.id, key, error=type(exc).__name__)
         raise
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.part")
-    partial.write_bytes(data)
+    # A unique temporary name: the pool and a staff request may render the same PDF at once.
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".part")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
     os.replace(partial, path)
     pdfs.record(get_store(), submission.id, key, path=str(path))
     return path
@@ -170,13 +173,15 @@ def schedule(submission_id: str) -> Future | None:
         return None
     pool = app.extensions.setdefault("intake.pdf_pool", ThreadPoolExecutor(max_workers=2, thread_name_prefix="pdf"))
     future = pool.submit(_render_in_background, app, submission_id)
-    app.extensions.setdefault("intake.pdf_futures", []).append(future)
+    pending = app.extensions.setdefault("intake.pdf_futures", set())
+    pending.add(future)
+    future.add_done_callback(pending.discard)  # a long-running server keeps no finished futures
     return future
 
 
 def wait_for_renders(app: Flask, timeout: float = 60) -> None:
     """Block until every scheduled render finished (for tests and the CLI)."""
-    for future in app.extensions.pop("intake.pdf_futures", []):
+    for future in list(app.extensions.get("intake.pdf_futures", ())):
         future.result(timeout=timeout)
 
 

@@ -193,21 +193,22 @@ def _check_condition(cond: Any, where: str, by_id: dict[str, Question]) -> None:
         raise _fail(where, f"bad enable_when: {exc}") from None
     if missing := sorted(refs - set(by_id)):
         raise _fail(where, f"enable_when names unknown link_id(s) {missing}")
-    _check_values(cond, where, by_id)
+    check_codes(cond, where, by_id)
 
 
-def _check_values(cond: dict, where: str, by_id: dict[str, Question]) -> None:
+def check_codes(cond: dict, where: str, by_id: dict[str, Question]) -> None:
+    """Refuse a condition comparing a choice question to a code it does not have (a typo never fires)."""
     (op, arg), = cond.items()
     if op in ("all", "any"):
         for sub in arg:
-            _check_values(sub, where, by_id)
+            check_codes(sub, where, by_id)
     elif op == "not":
-        _check_values(arg, where, by_id)
+        check_codes(arg, where, by_id)
     elif op in ("equals", "includes"):
         (link_id, value), = arg.items()
-        target = by_id[link_id]
-        if target.type in ("choice", "multi-choice") and value not in target.codes:
-            raise _fail(where, f"enable_when compares {link_id!r} to {value!r}, which is not one of its codes")
+        target = by_id.get(link_id)
+        if target and target.type in ("choice", "multi-choice") and value not in target.codes:
+            raise _fail(where, f"condition compares {link_id!r} to {value!r}, which is not one of its codes")
 
 
 def parse(data: Any, source: str = "questionnaire") -> Questionnaire:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from . import forms, questionnaire
+from . import forms, questionnaire, screening
 from .questionnaire import Questionnaire
 
 
@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     """Load and validate the definition; a bad one stops start-up with a named error."""
     loaded = questionnaire.load(app.config.get("QUESTIONNAIRE_PATH") or questionnaire.DEFAULT_PATH)
     forms.check_buildable(loaded)
+    screening.check_windows(app.config.get("SCREENING_WINDOWS"))
     app.extensions["intake.questionnaire"] = loaded
 
 

@@ -37,8 +37,10 @@ FACTS = (
     "neurotoxin_side_effects_all", "neurotoxin_short_duration", "neurotoxin_min_weeks", "neurotoxin_duration_trend",
     "neurotoxin_brands", "neurotoxin_brand_switched", "fitzpatrick_score", "skin_type", "skin_type_number",
     "weeks_since_isotretinoin", "days_since_retinoid", "bleeding_detail", "healing_detail", "filler_surgery_detail",
-    "allergy_needling_detail", "droop_detail", "suboptimal_detail",
+    "allergy_needling_detail", "droop_detail", "suboptimal_detail", "neurotoxin_ago", "isotretinoin_ago", "retinoid_ago",
+    "pregnancy_detail",
 )
+PREGNANCY_WORDS = {"pregnant": "Pregnant", "trying": "Trying to conceive", "breastfeeding": "Breastfeeding"}
 
 
 class RulesError(ValueError):
@@ -74,6 +76,15 @@ class Rules:
     rules: tuple[Rule, ...]
 
 
+def ago(days: int) -> str:
+    """Terse elapsed time: days under two weeks ("10 days ago", "today"), whole weeks after."""
+    if days == 0:
+        return "today"
+    if days < 14:
+        return f"{days} day{'s' if days != 1 else ''} ago"
+    return f"{days // 7} weeks ago"
+
+
 def _labels(q: Questionnaire, link_id: str, codes: list[str], wanted: tuple[str, ...]) -> str:
     picked = [c for c in codes if c in wanted]
     return format_answer(q.by_id[link_id], picked) if picked else ""
@@ -106,7 +117,7 @@ def facts(answers: Mapping[str, Any], visit_date: dt.date, q: Questionnaire) -> 
         last = rows[0]
         days = (visit_date - as_date(last["neurotoxin_date"])).days
         out.update(last_neurotoxin_date=last["neurotoxin_date"], days_since_neurotoxin=days,
-                   weeks_since_neurotoxin=days // 7,
+                   weeks_since_neurotoxin=days // 7, neurotoxin_ago=ago(days),
                    last_neurotoxin_product=format_answer(q.by_id["neurotoxin_product"], last.get("neurotoxin_product")))
     all_rows = answers.get("neurotoxin") or []
     effects = sorted({e for r in all_rows for e in r.get("neurotoxin_side_effects", []) if e != "none"})
@@ -135,9 +146,12 @@ def facts(answers: Mapping[str, Any], visit_date: dt.date, q: Questionnaire) -> 
     iso = as_date(answers.get("isotretinoin_last_dose"))
     if iso:
         out["weeks_since_isotretinoin"] = (visit_date - iso).days // 7
+        out["isotretinoin_ago"] = ago((visit_date - iso).days)
     retinoid = as_date(answers.get("retinoid_last_use"))
     if retinoid:
         out["days_since_retinoid"] = (visit_date - retinoid).days
+        out["retinoid_ago"] = ago(out["days_since_retinoid"])
+    out["pregnancy_detail"] = PREGNANCY_WORDS.get(answers.get("pregnancy"), "")
     meds, conds, allergies = (answers.get(k) or [] for k in ("medications", "conditions", "allergies"))
     out["bleeding_detail"] = _join(_labels(q, "medications", meds, ("anticoagulant",)),
                                    _labels(q, "conditions", conds, ("bleeding_disorder",)))
@@ -188,6 +202,10 @@ def parse_rules(data: Any, q: Questionnaire, source: str = "screening.yaml") -> 
             raise RulesError(f"{where}: names unknown link_id(s) or fact(s) {unknown}")
         if missing := sorted(_window_names(raw["when"]) - set(windows)):
             raise RulesError(f"{where}: names unknown window(s) {missing}")
+        try:
+            questionnaire.check_codes(raw["when"], where, q.by_id)
+        except questionnaire.QuestionnaireError as exc:
+            raise RulesError(str(exc)) from None
         rules.append(Rule(rid, raw["treatment"], raw["severity"], raw["when"], raw["message"], str(raw["source"])))
     return Rules(str(data["version"]), dict(windows), tuple(rules))
 
@@ -203,6 +221,16 @@ def load_rules(path: Path = RULES_PATH) -> Rules:
 
 
 RULES_VERSION = load_rules().version
+
+
+def check_windows(windows: Mapping[str, Any] | None, rules: Rules | None = None) -> None:
+    """Refuse a clinic's SCREENING_WINDOWS with an unknown name or a value that is not a positive number of days."""
+    known = (rules or load_rules()).windows
+    for name, days in (windows or {}).items():
+        if name not in known:
+            raise RulesError(f"SCREENING_WINDOWS: unknown window {name!r} (known: {', '.join(sorted(known))})")
+        if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
+            raise RulesError(f"SCREENING_WINDOWS: {name!r} must be a positive whole number of days, got {days!r}")
 
 
 class _Values(dict):

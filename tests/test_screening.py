@@ -138,3 +138,40 @@ def test_bad_rules_are_refused_with_the_rule_named(change, message):
     with pytest.raises(RulesError, match="rules\\[") as error:
         parse_rules(data, screening.default_questionnaire())
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize(("days", "words"), [(0, "today"), (1, "1 day ago"), (10, "10 days ago"),
+                                             (13, "13 days ago"), (14, "2 weeks ago"), (112, "16 weeks ago")])
+def test_elapsed_time_reads_naturally(days, words):
+    assert screening.ago(days) == words
+
+
+def test_recent_toxin_message_in_days():
+    answers = healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(10)])
+    messages = {f.rule_id: f.message for f in screen(answers, VISIT)}
+    assert messages["recent_neurotoxin"].startswith("Neurotoxin 10 days ago (")
+    assert messages["toxin_before_needling"] == "Neurotoxin 10 days ago: needling may spread toxin"
+
+
+def test_pregnancy_flag_is_terse():
+    [flag] = screen(healthy(pregnancy="trying"), VISIT)
+    assert (flag.severity, flag.message) == ("stop", "Trying to conceive")
+
+
+def test_a_misspelt_code_in_a_rule_is_refused():
+    data = copy.deepcopy(_rules_data())
+    data["rules"][0]["when"] = {"equals": {"pregnancy": "pregnnt"}}
+    with pytest.raises(RulesError, match="'pregnnt', which is not one of its codes"):
+        parse_rules(data, screening.default_questionnaire())
+
+
+@pytest.mark.parametrize(("windows", "message"), [
+    ({"isotretinon_days": 365}, "unknown window 'isotretinon_days'"),
+    ({"isotretinoin_days": 0}, "positive whole number"),
+    ({"isotretinoin_days": "6 months"}, "positive whole number"),
+])
+def test_a_clinics_bad_window_stops_start_up(tmp_path, windows, message):
+    from intake import create_app
+
+    with pytest.raises(RulesError, match=message):
+        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "SCREENING_WINDOWS": windows})
