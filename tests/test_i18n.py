@@ -164,3 +164,9 @@ def test_exclusive_choice_error_names_the_choice_in_spanish(app):
     page = patient.post("medical-history", {**PAGES["medical-history"], "conditions": ["none", "epilepsy"]})
     assert page.status_code == 422
     assert "«Ninguno de estos» no se puede marcar junto con otras respuestas." in html.unescape(page.text)
+
+
+def test_an_unusual_error_is_explained_in_spanish_too(client):
+    response = client.put("/", headers={"Accept-Language": "es"})
+    assert response.status_code == 405
+    assert "No se pudo completar" in response.text and "Method Not Allowed" not in response.text

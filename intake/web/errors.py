@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return _page(error.code or 500, error.name, _("Please go back and try again."))
+        return _page(error.code or 500, _("That did not work"), _("Please go back and try again."))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
