@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from .. import answers as answers_mod
 from .. import forms, i18n, questionnaire_ext
 from .. import submission as submitting
+from ..conditions import referenced_ids
 from ..db import get_store
 from ..questionnaire import Questionnaire, Section
 from ..store import drafts
@@ -120,14 +121,15 @@ def _renumber_without(formdata: MultiDict, group: str, index: int) -> MultiDict:
 def render_section(q: Questionnaire, section: Section, form: Any, token: str, draft: Any, *, status: int = 200, notice: str = ""):
     known = forms.merge(section, draft.answers, forms.form_answers(section, form))
     visible = forms.enabled_ids(section, known)
-    page_ids = {q_.link_id for q_ in section.questions}
+    page_ids = {question.link_id for question in section.questions}
+    conditional = [question for question in section.questions if question.enable_when]
+    # A condition on this page's own answers is shown and hidden live in the browser; one on earlier
+    # pages is decided here, and a question that does not apply is simply not sent.
+    client = {question.link_id for question in conditional if referenced_ids(question.enable_when) & page_ids}
     return render_template(
         "patient/section.html", q=q, section=section, form=form, draft=draft, token=token,
-        server_hidden={
-            qq.link_id for qq in section.questions
-            if qq.enable_when and qq.link_id not in visible and not _refs_on_page(qq, page_ids)
-        },
-        client_conditional={qq.link_id for qq in section.questions if qq.enable_when and _refs_on_page(qq, page_ids)},
+        server_hidden={question.link_id for question in conditional} - client - visible,
+        client_conditional=client,
         pages=wizard(q), page=section.id, is_last=section is q.sections[-1],
         from_review=request.values.get("from") == REVIEW, notice=notice,
         error_items=error_items, today=dt.date.today(),
@@ -166,11 +168,6 @@ def error_items(form: Any, section: Section) -> list[tuple[str, str, str]]:
                     items.append((_target(item, sub), label, sub.errors[0]))
     return items
 
-
-def _refs_on_page(question: Any, page_ids: set[str]) -> bool:
-    from ..conditions import referenced_ids
-
-    return bool(referenced_ids(question.enable_when) & page_ids)
 
 
 @bp.route("/intake/<section_id>", methods=["GET", "POST"])
