@@ -105,12 +105,18 @@ def skin_type(q: Questionnaire, answers: Mapping[str, Any]) -> tuple[int | None,
     return total, next(label for limit, label in FITZPATRICK_BANDS if scaled <= limit)
 
 
+def age_on(born: dt.date | None, on: dt.date) -> int | None:
+    """Whole years old on a given day."""
+    if not born:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
 def facts(answers: Mapping[str, Any], visit_date: dt.date, q: Questionnaire) -> dict[str, Any]:
     """Derive what the rules and the physician need beyond the raw answers."""
     out: dict[str, Any] = {}
-    born = as_date(answers.get("date_of_birth"))
-    if born:
-        out["age"] = visit_date.year - born.year - ((visit_date.month, visit_date.day) < (born.month, born.day))
+    if (years := age_on(as_date(answers.get("date_of_birth")), visit_date)) is not None:
+        out["age"] = years
     rows = sorted((r for r in answers.get("neurotoxin") or [] if as_date(r.get("neurotoxin_date"))),
                   key=lambda r: r["neurotoxin_date"], reverse=True)
     if rows:

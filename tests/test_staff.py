@@ -254,15 +254,9 @@ def test_search_order_counts_and_export_batches_agree_on_both_databases(any_app)
 
 
 def _fake_summary(monkeypatch, build):
-    import sys
-    import types
+    from intake import summary
 
-    import intake
-
-    fake = types.ModuleType("intake.summary")
-    fake.build = build
-    monkeypatch.setitem(sys.modules, "intake.summary", fake)
-    monkeypatch.setattr(intake, "summary", fake, raising=False)
+    monkeypatch.setattr(summary, "build", build)
 
 
 SUMMARY = {  # the shape intake.summary.build() returns (issue 3's contract)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import traceback
 from collections import Counter
 from typing import Any
 
@@ -11,11 +12,11 @@ from flask import g
 from werkzeug.datastructures import MultiDict
 
 from .. import answers as answers_mod
-from .. import auth, questionnaire_ext
+from .. import auth, questionnaire_ext, summary
+from ..screening import SEVERITIES
 from ..store.search import Filters
 
 log = logging.getLogger(__name__)
-SEVERITIES = ("stop", "review", "note")
 
 
 def display_name(answers: dict | None) -> str:
@@ -25,12 +26,6 @@ def display_name(answers: dict | None) -> str:
     name = ", ".join(p for p in (last, first) if p) or "(no name given)"
     preferred = answers.get("preferred_name", "").strip()
     return f"{name} ({preferred})" if preferred and preferred != first else name
-
-
-def age(born: dt.date | None, on: dt.date) -> int | None:
-    if not born:
-        return None
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def flag_counts(flags: list | None) -> list[tuple[str, int]]:
@@ -111,13 +106,11 @@ def all_answers(submission: Any) -> list[dict[str, Any]]:
 def summary_for(submission: Any) -> dict | None:
     """The physician summary as data (intake.summary, the PDF's source), or None if it cannot be built."""
     try:
-        from .. import summary
-    except ImportError:
-        return None
-    try:
         return summary.build(submission, questionnaire_ext.get())
-    except Exception:  # noqa: BLE001 - the page still shows every answer; the log says why the summary is missing
-        log.exception("summary for %s could not be built", submission.id)
+    except Exception as exc:  # noqa: BLE001 - the page still shows every answer; the log says why the summary is missing
+        # The stack, never the message: it may quote an answer.
+        log.error("summary for %s could not be built: %s\n%s", submission.id, type(exc).__name__,
+                  "".join(traceback.format_tb(exc.__traceback__)))
         return None
 
 

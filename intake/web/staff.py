@@ -28,12 +28,13 @@ from werkzeug.exceptions import HTTPException
 from .. import accounts, audit, auth, export, questionnaire_ext
 from ..auth import AuthError, requires
 from ..db import get_store
+from ..screening import age_on
 from ..store import audit as audit_store
 from ..store import drafts, search
 from ..store import staff as staff_store
 from ..store import submissions as submissions_store
 from . import admin, errors, present
-from .present import age, all_answers, clinic_time, display_name, filters_from, flag_counts, sorted_flags, staff_context
+from .present import all_answers, clinic_time, display_name, filters_from, flag_counts, sorted_flags, staff_context
 
 log = logging.getLogger(__name__)
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -108,11 +109,14 @@ def detail(submission_id: uuid.UUID):
     audit.record("submission_opened", submission_id=submission.id)
     history = audit_store.for_submission(get_store(), submission.id)
     reviewer = staff_store.emails(get_store(), {submission.reviewed_by} - {None}).get(submission.reviewed_by)
+    physician_summary = present.summary_for(submission)
+    # Every answer comes from the summary; the plain listing is only the fallback if it could not be built.
+    sections = physician_summary["sections"] if physician_summary else all_answers(submission)
     return render_template(
-        "staff/detail.html", s=submission, sections=all_answers(submission), summary=present.summary_for(submission),
+        "staff/detail.html", s=submission, sections=sections, summary=physician_summary,
         history=history, actions=audit.ACTIONS,
         reviewer=reviewer, name=display_name(submission.answers), note_max=NOTE_MAX, flag_counts=flag_counts,
-        sorted_flags=sorted_flags, age=age(submission.date_of_birth, export.clinic_today()), label=present.label,
+        sorted_flags=sorted_flags, age=age_on(submission.date_of_birth, export.clinic_today()), label=present.label,
     )
 
 
