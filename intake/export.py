@@ -26,8 +26,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from . import audit, questionnaire_ext
+from .conditions import is_empty
 from .db import get_store
-from .fhir import code_system
+from .fhir import canonical_url, code_system
 from .questionnaire import Question, Questionnaire
 from .store import Store, search
 
@@ -227,7 +228,7 @@ def _fhir_answers(q: Questionnaire, question: Question, value: Any) -> list[dict
 
 
 def _fhir_item(q: Questionnaire, question: Question, value: Any) -> list[dict[str, Any]]:
-    if value is None or value == "" or value == []:
+    if is_empty(value):
         return []
     if question.type == "group":
         entries = value if isinstance(value, list) else [value]
@@ -251,7 +252,7 @@ def questionnaire_response(row: Any, q: Questionnaire) -> dict[str, Any]:
     return {
         "resourceType": "QuestionnaireResponse", "id": row.id,
         "identifier": {"system": "urn:intake:reference", "value": row.reference},
-        "questionnaire": f"urn:intake:questionnaire:{row.questionnaire_id}|{row.questionnaire_version}",
+        "questionnaire": f"{canonical_url(row.questionnaire_id)}|{row.questionnaire_version}",
         "status": "completed", "authored": _iso(row.submitted_at), "item": sections,
     }
 

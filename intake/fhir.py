@@ -16,6 +16,11 @@ MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 
 
+def canonical_url(questionnaire_id: str) -> str:
+    """The Questionnaire's canonical URL; QuestionnaireResponses point at it with |version."""
+    return f"urn:intake:questionnaire:{questionnaire_id}"
+
+
 def code_system(questionnaire: Questionnaire, link_id: str) -> str:
     """The URI naming the answer codes of one question."""
     return f"urn:intake:{questionnaire.id}:{link_id}"
@@ -93,7 +98,7 @@ def questionnaire(q: Questionnaire) -> dict[str, Any]:
     return {
         "resourceType": "Questionnaire",
         "id": q.id,
-        "url": f"urn:intake:questionnaire:{q.id}",
+        "url": canonical_url(q.id),
         "version": q.version,
         "name": q.id.title().replace("-", ""),
         "title": q.title,
