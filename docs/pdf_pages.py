@@ -48,7 +48,8 @@ def main() -> None:
         submission, _ = submissions.submit(app.extensions["intake.store"], submit_token="docs" * 8,
                                            questionnaire_id="consultation", questionnaire_version="2026.11.1",
                                            answers=answers, flags=flags, rules_version=screening.RULES_VERSION)
-        path = pdf.ensure_pdf(submission)
+        path = Path(app.instance_path) / "docs-summary.pdf"  # the cache is encrypted: pdftoppm gets a readable copy
+        path.write_bytes(pdf.ensure_pdf(submission))
     subprocess.run(["pdftoppm", "-png", "-r", "70", str(path), str(ROOT / "docs" / "pdf-page")], check=True)
     print(f"wrote {', '.join(sorted(p.name for p in (ROOT / 'docs').glob('pdf-page*.png')))}")
 

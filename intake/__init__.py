@@ -25,10 +25,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import db, i18n, pdf, questionnaire_ext, security
+    from . import crypto, db, i18n, pdf, questionnaire_ext, security
 
     security.init_app(app)
     i18n.init_app(app)
+    crypto.init_app(app)  # before db: the engine seals with the app's keyring
     db.init_app(app)
     questionnaire_ext.init_app(app)
     pdf.init_app(app)

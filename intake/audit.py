@@ -37,6 +37,14 @@ ACTIONS = {
     "password_reset": "Reset a password",
     "password_changed": "Changed own password",
     "audit_verified": "Verified the audit trail",
+    "submission_erased": "Erased a submission",
+    "retention_purge": "Purged submissions past the retention period",
+    "drafts_purged": "Deleted expired drafts",
+    "key_rotated": "Re-encrypted with a new data key",
+    "key_retired": "Retired unused data keys",
+    "file_decrypted": "Decrypted an export or backup file",
+    "backup_made": "Made a backup",
+    "backup_restored": "Restored a backup",
 }
 
 

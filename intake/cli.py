@@ -9,8 +9,9 @@ from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
 
+from .crypto import rotation
 from .db import get_store
-from .store import drafts
+from .store import drafts, maintenance
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -29,8 +30,13 @@ def upgrade_database(url: str) -> None:
 
 @click.command("init-db")
 def init_db_command() -> None:
-    """Create or upgrade the database schema (safe to run again)."""
+    """Create or upgrade the database schema, and encrypt anything stored before encryption (safe to run again)."""
     upgrade_database(current_app.config["DATABASE_URL"])
+    store = get_store()
+    done = rotation.seal_legacy(store, current_app.extensions["intake.keyring"], Path(current_app.instance_path))
+    if done.total:
+        maintenance.checkpoint(store)  # the plaintext page images leave the SQLite WAL
+        click.echo(f"Encrypted {sum(done.rows.values())} row(s) and {done.files} file(s) stored before encryption.")
     click.echo("Database is up to date.")
 
 

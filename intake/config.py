@@ -1,7 +1,9 @@
 """Configuration: defaults, then output/config.py, then INTAKE_* environment variables.
 
 Secrets never come from git: SECRET_KEY is read from the environment
-(INTAKE_SECRET_KEY) or generated once into the instance folder.
+(INTAKE_SECRET_KEY) or generated once into the instance folder; so are the
+data keys (INTAKE_DATA_KEYS, or <instance>/data_keys: see intake/crypto/keys.py).
+The instance folder and its subfolders are 0700, every file in it 0600.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+from .crypto import files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "PDF_VARIANT": "pdf/ua-1",
     "LANGUAGES": ["en", "es"],
     "BABEL_DEFAULT_LOCALE": "en",
+    # Purge submissions this many days after they were submitted; None keeps them (see README: local law).
+    "RETENTION_DAYS": None,
 }
 
 
@@ -38,8 +44,7 @@ def instance_path(test_config: dict[str, Any] | None) -> Path:
     """The folder the running app writes to: output/ unless told otherwise."""
     chosen = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("INTAKE_INSTANCE_PATH")
     path = Path(chosen) if chosen else ROOT / "output"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return files.private_dir(path)
 
 
 def _secret_key(folder: Path) -> str:
@@ -56,7 +61,8 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     folder = Path(app.instance_path)
     # SESSION_COOKIE_SECURE: None means "not configured"; Flask's own default (False) would hide that.
     app.config.from_mapping(DEFAULTS, DATABASE_URL=f"sqlite:///{folder / 'intake.sqlite3'}", SESSION_COOKIE_SECURE=None)
-    app.config.from_pyfile("config.py", silent=True)
+    # The instance folder's config.py (a bare "config.py" would be read next to the package: intake/config.py).
+    app.config.from_pyfile(str(folder / "config.py"), silent=True)
     app.config.from_prefixed_env("INTAKE")
     app.config.pop("PASSWORD", None)  # INTAKE_PASSWORD is for create-staff only; keep it out of app config
     if os.environ.get("DATABASE_URL"):
@@ -67,5 +73,5 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = _secret_key(folder)
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
-    (folder / "pdf").mkdir(exist_ok=True)
-    (folder / "exports").mkdir(exist_ok=True)
+    for sub in ("pdf", "exports", "backups"):
+        files.private_dir(folder / sub)

@@ -12,12 +12,12 @@ import datetime as dt
 import io
 import json
 import logging
-import os
 import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +27,7 @@ from flask.cli import with_appcontext
 
 from . import audit, questionnaire_ext
 from .conditions import is_empty
+from .crypto import files
 from .db import get_store
 from .fhir import canonical_url, code_system
 from .questionnaire import Question, Questionnaire
@@ -299,17 +300,16 @@ def stream_pdf_zip(submissions: Iterable[Any], q: Questionnaire) -> Iterator[byt
         for s in submissions:
             name = f"intake-{s.reference}.pdf"
             try:
-                path = pdf.ensure_pdf(s)
+                data = pdf.ensure_pdf(s)
             except Exception:  # noqa: BLE001 - one bad PDF must not sink the other thousands
                 log.error("PDF for %s failed during export", s.id)
                 name = f"intake-{s.reference}-NOT-RENDERED.txt"
                 archive.writestr(name, "This PDF could not be made during the export. Open the submission in the "
                                        "staff workspace and press “Make a fresh PDF”, then download it there.\n")
             else:
-                with open(path, "rb") as source, archive.open(zipfile.ZipInfo(name, _zip_time(s.submitted_at)), "w",
-                                                              force_zip64=True) as target:
-                    while chunk := source.read(256 * 1024):
-                        target.write(chunk)
+                with archive.open(zipfile.ZipInfo(name, _zip_time(s.submitted_at)), "w", force_zip64=True) as target:
+                    for start in range(0, len(data), 256 * 1024):
+                        target.write(data[start:start + 256 * 1024])
                         yield sink.take()
             answers = s.answers or {}
             writer.writerow([safe_cell(v) for v in (name, s.reference, _name(answers), answers.get("date_of_birth", ""),
@@ -391,23 +391,31 @@ def _counted(rows: Iterable[Any], tick: Callable[[], None]) -> Iterator[Any]:
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), required=True)
 @click.option("--from", "start", default="", help="first submission day, YYYY-MM-DD (clinic time)")
 @click.option("--to", "end", default="", help="last submission day, YYYY-MM-DD, included")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="file to write")
-def export_command(fmt: str, start: str, end: str, output: str) -> None:
-    """Export submissions to a file, with a progress bar."""
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="file to write (default: output/exports/<name>.enc)")
+@click.option("--plaintext", is_flag=True,
+              help="write a readable file instead of an encrypted one (needs -o; mode 0600; delete it when done)")
+def export_command(fmt: str, start: str, end: str, output: Path | None, plaintext: bool) -> None:
+    """Export submissions to a file, encrypted with the data key unless --plaintext, with a progress bar."""
     try:
         job = Job.parse(fmt, start, end)
     except ExportError as exc:
         raise click.BadParameter(str(exc)) from None
+    if plaintext and output is None:
+        raise click.BadParameter("--plaintext needs -o FILE: say where the readable copy goes.")
+    target = output or Path(current_app.instance_path) / "exports" / f"{job.filename}.enc"
     store = get_store()
     count = job.count(store)
-    audit.record("export", detail={"format": fmt, "from": job.label_from, "to": job.label_to, "count": count, "via": "cli"})
-    partial = f"{output}.partial"
-    with click.progressbar(length=count, label=f"Exporting {count} submission(s)") as bar:
-        with open(partial, "wb") as handle:
-            for chunk in job.stream(store, progress=lambda: bar.update(1)):
-                handle.write(chunk)
-    os.replace(partial, output)  # a half-written export never sits under the real name
-    click.echo(f"Wrote {count} submission(s) to {output}")
+    audit.record("export", detail={"format": fmt, "from": job.label_from, "to": job.label_to, "count": count, "via": "cli",
+                                   **({"plaintext": True} if plaintext else {})})
+    keyring = current_app.extensions["intake.keyring"]
+    # Written under a temporary name, 0600, and renamed when whole: a half-written export never sits under the real name.
+    opened = files.private_writer(target) if plaintext else files.sealed_writer(target, keyring, "export")
+    with click.progressbar(length=count, label=f"Exporting {count} submission(s)") as bar, opened as handle:
+        for chunk in job.stream(store, progress=lambda: bar.update(1)):
+            handle.write(chunk)
+    how = "readable, mode 0600: delete it when done" if plaintext else "encrypted; read it with decrypt-file"
+    click.echo(f"Wrote {count} submission(s) to {target} ({how}).")
 
 
 def init_app(app: Flask) -> None:

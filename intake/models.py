@@ -2,6 +2,8 @@
 
 Queries live in store.py; this module only describes tables. Alembic
 migrations in migrations/ create them, and a test checks the two agree.
+Patient answers, flags, notes (and PDFs) are Encrypted* columns: sealed on
+the way in, plain Python values on the way out (intake/crypto/types.py).
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator
+
+from .crypto.types import EncryptedJSON, EncryptedRow, EncryptedText, track_key_ids
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -42,14 +46,14 @@ class Base(DeclarativeBase):
     pass
 
 
-class Draft(Base):
+class Draft(EncryptedRow, Base):
     """A questionnaire in progress, reachable by its resume token."""
 
     __tablename__ = "drafts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     submit_token: Mapped[str] = mapped_column(String(64), unique=True)
-    answers: Mapped[dict] = mapped_column(JSONType, default=dict)
+    answers: Mapped[dict] = mapped_column(EncryptedJSON("drafts.answers"), default=dict)
     page: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(10), default="en")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -57,7 +61,7 @@ class Draft(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class Submission(Base):
+class Submission(EncryptedRow, Base):
     """A submitted questionnaire. Committed before anything else happens to it."""
 
     __tablename__ = "submissions"
@@ -66,9 +70,9 @@ class Submission(Base):
     submit_token: Mapped[str] = mapped_column(String(64), unique=True)
     questionnaire_id: Mapped[str] = mapped_column(String(60))
     questionnaire_version: Mapped[str] = mapped_column(String(40))
-    answers: Mapped[dict] = mapped_column(JSONType)
+    answers: Mapped[dict] = mapped_column(EncryptedJSON("submissions.answers"))
     answers_sha256: Mapped[str] = mapped_column(String(64))
-    flags: Mapped[list] = mapped_column(JSONType, default=list)
+    flags: Mapped[list] = mapped_column(EncryptedJSON("submissions.flags"), default=list)
     rules_version: Mapped[str | None] = mapped_column(String(40))
     has_stop_flags: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
@@ -77,14 +81,14 @@ class Submission(Base):
     patient_name: Mapped[str] = mapped_column(String(300), default="", index=True)
     date_of_birth: Mapped[dt.date | None] = mapped_column(Date, index=True)
     visit_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    review_note: Mapped[str | None] = mapped_column(Text)
+    review_note: Mapped[str | None] = mapped_column(EncryptedText("submissions.review_note"))
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-class RenderedPdf(Base):
+class RenderedPdf(EncryptedRow, Base):
     """One rendering of a submission's PDF, keyed by what went into it."""
 
     __tablename__ = "rendered_pdfs"
@@ -141,3 +145,6 @@ class AuditEvent(Base):
     # Unique: each row has exactly one successor, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+track_key_ids(Base)

@@ -3,7 +3,8 @@
 - One parsed stylesheet and one FontConfiguration serve every render.
 - WeasyPrint fetches through AssetsOnlyFetcher: the package's own assets and
   the patient's drawn signature (handed over in memory), nothing else.
-- PDFs are cached in <instance>/pdf/, keyed by the sha256 of what went into them.
+- PDFs are cached in <instance>/pdf/, keyed by the sha256 of what went into them, each file
+  sealed with the data key (intake/crypto/files.py) and written 0600.
 - schedule() renders in an in-process pool after the submission is committed;
   a failure is logged without patient data and retried on the next request.
 """
@@ -12,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -30,6 +29,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import answers as answers_mod
 from . import questionnaire_ext, screening, summary
+from .crypto import files as sealed
 from .db import get_store
 from .store import pdfs, submissions
 
@@ -130,12 +130,22 @@ def cache_key(submission: Any) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def ensure_pdf(submission: Any) -> Path:
-    """Return the cached PDF's path, rendering it first if needed. Raises if rendering fails."""
+def cache_folder() -> Path:
+    return Path(current_app.instance_path) / "pdf"
+
+
+def cached_files(submission_id: str) -> list[Path]:
+    """Every cached (sealed) PDF of a submission, whatever its cache key."""
+    return sorted(cache_folder().glob(f"{submission_id}-*.pdf.enc"))
+
+
+def ensure_pdf(submission: Any) -> bytes:
+    """Return the PDF, from the sealed cache or rendered and cached first. Raises if rendering fails."""
     key = cache_key(submission)
-    path = Path(current_app.instance_path) / "pdf" / f"{submission.id}-{key[:20]}.pdf"
+    path = cache_folder() / f"{submission.id}-{key[:20]}.pdf.enc"
+    keyring = current_app.extensions["intake.keyring"]
     if path.exists():
-        return path
+        return sealed.read_sealed(path, keyring, "pdf")
     try:
         data = render_summary(submission)
     except Exception as exc:
@@ -144,14 +154,11 @@ def ensure_pdf(submission: Any) -> Path:
                   "".join(traceback.format_tb(exc.__traceback__)))
         pdfs.record(get_store(), submission.id, key, error=type(exc).__name__)
         raise
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A unique temporary name: the pool and a staff request may render the same PDF at once.
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".part")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-    os.replace(partial, path)
+    sealed.private_dir(path.parent)
+    # Written to a unique temporary name, then renamed: the pool and a staff request may render it at once.
+    sealed.write_sealed(path, data, keyring, "pdf")
     pdfs.record(get_store(), submission.id, key, path=str(path))
-    return path
+    return data
 
 
 def _render_in_background(app: Flask, submission_id: str) -> None:
@@ -195,13 +202,24 @@ def fast_subsetting() -> bool:
 @click.command("render-pdf")
 @with_appcontext
 @click.argument("submission_id")
-def render_pdf_command(submission_id: str) -> None:
-    """Render one submission's PDF into output/pdf/ and print its path."""
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="also write a readable copy here (mode 0600, not encrypted: delete it when done)")
+def render_pdf_command(submission_id: str, output: Path | None) -> None:
+    """Render one submission's PDF into the encrypted cache (output/pdf/); -o writes a readable copy."""
+    from . import audit
+
     store = get_store()
     submission = submissions.get(store, submission_id) or submissions.get_by_reference(store, submission_id)
     if submission is None:
         raise click.ClickException(f"No submission with id or reference {submission_id!r}.")
-    click.echo(str(ensure_pdf(submission)))
+    data = ensure_pdf(submission)
+    if output is None:
+        click.echo(f"Rendered and cached, encrypted: {cached_files(submission.id)[-1]}. "
+                   "Use -o FILE for a readable copy.")
+        return
+    sealed.write_private(output, data)
+    audit.record("pdf_downloaded", submission_id=submission.id, detail={"via": "cli"})
+    click.echo(str(output))
 
 
 def init_app(app: Flask) -> None:

@@ -87,15 +87,13 @@ class FakePdf:
     def ensure_pdf(self, submission):
         if submission.id in self.failing:
             raise RuntimeError("renderer down")
-        path = self.folder / f"{submission.id}.pdf"
-        path.write_bytes(b"%PDF-1.7 fake summary for " + submission.reference.encode() + b"\n" * 1000)
-        return path
+        return b"%PDF-1.7 fake summary for " + submission.reference.encode() + b"\n" * 1000
 
     def schedule(self, submission_id):
         self.scheduled.append(submission_id)
 
     def render_summary(self, submission):
-        return self.ensure_pdf(submission).read_bytes()
+        return self.ensure_pdf(submission)
 
 
 @pytest.fixture

@@ -174,17 +174,40 @@ def test_csv_generator_holds_no_more_than_one_chunk(app):
     assert len(chunks) == 1 and chunks[0].startswith("\ufeffreference".encode())
 
 
-def test_the_export_command_writes_the_file_and_is_audited(app, runner, tmp_path):
+def test_the_export_command_writes_a_readable_file_on_request_and_is_audited(app, runner, tmp_path):
     for _ in range(3):
         add_submission(app)
     target = tmp_path / "out.csv"
-    result = runner.invoke(args=["export", "--format", "csv", "-o", str(target)])
+    result = runner.invoke(args=["export", "--format", "csv", "--plaintext", "-o", str(target)])
     assert result.exit_code == 0, result.output
     assert "Wrote 3 submission(s)" in result.output
     assert len(list(csv.DictReader(io.StringIO(target.read_text("utf-8-sig"))))) == 3
+    assert target.stat().st_mode & 0o777 == 0o600
     (event,) = [r for r in audit_rows(app) if r.action == "export"]
-    assert event.detail == {"format": "csv", "from": "", "to": "", "count": 3, "via": "cli"}
+    assert event.detail == {"format": "csv", "from": "", "to": "", "count": 3, "via": "cli", "plaintext": True}
     assert event.actor_email == "cli"
+
+
+def test_the_export_command_encrypts_by_default_and_decrypt_file_reads_it_back(app, runner, tmp_path):
+    add_submission(app, email="sealed.export@example.com")
+    result = runner.invoke(args=["export", "--format", "ndjson"])
+    assert result.exit_code == 0, result.output
+    [sealed] = (tmp_path / "exports").glob("intake-ndjson-*.ndjson.enc")
+    raw = sealed.read_bytes()
+    assert b"sealed.export" not in raw and b"Maria" not in raw and sealed.stat().st_mode & 0o777 == 0o600
+    readable = tmp_path / "readable.ndjson"
+    result = runner.invoke(args=["decrypt-file", str(sealed), "-o", str(readable)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(readable.read_text())["answers"]["email"] == "sealed.export@example.com"
+    assert [r.detail for r in audit_rows(app) if r.action == "file_decrypted"] == [{"kind": "export"}]
+    sealed.write_bytes(raw[:-1])  # cut short by one byte: refused, nothing written
+    result = runner.invoke(args=["decrypt-file", str(sealed), "-o", str(tmp_path / "cut.ndjson")])
+    assert result.exit_code != 0 and "cut short" in result.output and not (tmp_path / "cut.ndjson").exists()
+
+
+def test_the_export_command_wants_a_path_for_a_readable_file(runner):
+    result = runner.invoke(args=["export", "--format", "csv", "--plaintext"])
+    assert result.exit_code != 0 and "--plaintext needs -o FILE" in result.output
 
 
 def test_the_export_command_refuses_a_bad_date(runner, tmp_path):

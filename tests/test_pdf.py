@@ -41,8 +41,8 @@ def rich(app):
     answers = {**EXPECTED, "signature_drawing": PNG_1X1}
     submission = store_submission(app, answers)
     with app.app_context():
-        path = pdf.ensure_pdf(submission)
-    text, reader = pdf_text(path)
+        data = pdf.ensure_pdf(submission)
+    text, reader = pdf_text(data)
     return submission, text, reader
 
 
@@ -191,7 +191,7 @@ def test_a_failed_render_keeps_the_answers_logs_no_patient_data_and_is_retried(a
         assert (row.status, row.attempts, row.error) == ("failed", 1, "RuntimeError")
     monkeypatch.setattr(pdf.Renderer, "write", original)
     with app.app_context():
-        assert pdf.ensure_pdf(submission).exists()
+        assert pdf.ensure_pdf(submission).startswith(b"%PDF")
     with store.reading() as session:
         assert session.query(RenderedPdf).one().status == "ok"
 
@@ -215,7 +215,7 @@ def test_submit_stores_flags_and_renders_the_pdf(app, patient):
     with store.reading() as session:
         [submission] = session.query(submissions.Submission).all()
     assert {f["rule_id"] for f in submission.flags} >= {"herpes_simplex", "suboptimal_result", "brand_switch"}
-    assert list((Path(app.instance_path) / "pdf").glob(f"{submission.id}-*.pdf"))
+    assert list((Path(app.instance_path) / "pdf").glob(f"{submission.id}-*.pdf.enc"))
 
 
 def test_background_pool_renders_after_the_commit(tmp_path, migrated_sqlite):
@@ -229,7 +229,7 @@ def test_background_pool_renders_after_the_commit(tmp_path, migrated_sqlite):
     with app.app_context():
         assert pdf.schedule(submission.id) is not None
     pdf.wait_for_renders(app)
-    assert list((tmp_path / "pdf").glob(f"{submission.id}-*.pdf"))
+    assert list((tmp_path / "pdf").glob(f"{submission.id}-*.pdf.enc"))
     assert not app.extensions["intake.pdf_futures"], "finished renders are forgotten"
     app.extensions["intake.store"].engine.dispose()
 
@@ -238,12 +238,12 @@ def test_two_threads_rendering_the_same_pdf_do_not_collide(app):
     import threading
 
     submission = store_submission(app, healthy())
-    paths, errors = [], []
+    results, errors = [], []
 
     def render():
         with app.app_context():
             try:
-                paths.append(pdf.ensure_pdf(submission))
+                results.append(pdf.ensure_pdf(submission))
             except Exception as exc:  # noqa: BLE001 - collected for the assertion below
                 errors.append(exc)
 
@@ -252,18 +252,23 @@ def test_two_threads_rendering_the_same_pdf_do_not_collide(app):
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == [] and len(set(paths)) == 1
-    assert "Grace Okafor" in pdf_text(paths[0])[0]
-    assert not list(paths[0].parent.glob("*.part"))
+    assert errors == [] and len(results) == 3
+    assert "Grace Okafor" in pdf_text(results[0])[0]
+    folder = Path(app.instance_path) / "pdf"
+    assert len(list(folder.glob(f"{submission.id}-*.pdf.enc"))) == 1
+    assert not list(folder.glob(".*.partial"))
 
 
-def test_render_pdf_command_prints_the_path(app):
+def test_render_pdf_command_caches_it_encrypted_and_writes_a_readable_copy_on_request(app, tmp_path):
     submission = store_submission(app, healthy())
     result = app.test_cli_runner().invoke(args=["render-pdf", submission.reference])
     assert result.exit_code == 0, result.output
-    path = Path(result.output.strip())
-    assert path.exists() and path.parent == Path(app.instance_path) / "pdf"
-    assert "Grace Okafor" in pdf_text(path)[0]
+    [cached] = (Path(app.instance_path) / "pdf").glob(f"{submission.id}-*.pdf.enc")
+    assert str(cached) in result.output and not cached.read_bytes().startswith(b"%PDF")
+    copy = tmp_path / "copy.pdf"
+    result = app.test_cli_runner().invoke(args=["render-pdf", submission.reference, "-o", str(copy)])
+    assert result.exit_code == 0, result.output
+    assert "Grace Okafor" in pdf_text(copy)[0] and copy.stat().st_mode & 0o777 == 0o600
     missing = app.test_cli_runner().invoke(args=["render-pdf", "NOPE"])
     assert missing.exit_code != 0 and "No submission" in missing.output
 

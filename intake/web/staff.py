@@ -127,23 +127,16 @@ def pdf(submission_id: uuid.UUID):
     try:
         from .. import pdf as pdf_mod
 
-        path = pdf_mod.ensure_pdf(submission)
+        data = pdf_mod.ensure_pdf(submission)
     except Exception:  # noqa: BLE001 - rendering failed; the person gets a way forward, the log gets the stack
         log.error("PDF for %s failed\n%s", submission.id, traceback.format_exc(limit=8))
         flash("The PDF could not be made just now. Press “Make a fresh PDF” and try again in a minute; "
               "if it keeps failing, tell your administrator.", "error")
         return redirect(url_for("staff.detail", submission_id=submission.id))
     audit.record("pdf_downloaded", submission_id=submission.id)
-    response = current_app.response_class(_chunks(path), mimetype="application/pdf", direct_passthrough=True)
+    response = current_app.response_class(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="intake-{submission.reference}.pdf"'
-    response.headers["Content-Length"] = str(path.stat().st_size)
     return response
-
-
-def _chunks(path, size: int = 64 * 1024):
-    with open(path, "rb") as handle:
-        while chunk := handle.read(size):
-            yield chunk
 
 
 @bp.post("/submissions/<uuid:submission_id>/render")
