@@ -45,7 +45,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from . import cli, demo
+    from . import backup, cli, demo, retention
 
     cli.init_app(app)
     demo.init_app(app)
+    retention.init_app(app)
+    backup.init_app(app)

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 
 from .crypto import rotation
 from .db import get_store
-from .store import drafts, maintenance
+from .store import maintenance
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -40,12 +40,5 @@ def init_db_command() -> None:
     click.echo("Database is up to date.")
 
 
-@click.command("purge-drafts")
-def purge_drafts_command() -> None:
-    """Delete drafts older than their 7-day lifetime."""
-    click.echo(f"Deleted {drafts.purge_expired(get_store())} expired draft(s).")
-
-
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db_command)
-    app.cli.add_command(purge_drafts_command)

@@ -77,6 +77,8 @@ MATRIX = [
     ("staff.admin.reset_password", "POST", "/staff/admin/users/{uid}/reset-password", {}, {A}),
     ("staff.admin.audit_trail", "GET", "/staff/admin/audit", None, {A}),
     ("staff.admin.verify_audit", "POST", "/staff/admin/audit/verify", {}, {A}),
+    ("staff.erasure.erase", "GET", "/staff/submissions/{sid}/erase", None, {A}),
+    ("staff.erasure.erase", "POST", "/staff/submissions/{sid}/erase", {"reason": "duplicate", "confirm": "wrong"}, {A}),
 ]
 
 

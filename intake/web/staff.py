@@ -33,7 +33,7 @@ from ..store import audit as audit_store
 from ..store import drafts, search
 from ..store import staff as staff_store
 from ..store import submissions as submissions_store
-from . import admin, errors, present
+from . import admin, erasure, errors, present
 from .present import all_answers, clinic_time, display_name, filters_from, flag_counts, sorted_flags, staff_context
 
 log = logging.getLogger(__name__)
@@ -254,12 +254,14 @@ def unexpected(error: Exception):
 bp.context_processor(staff_context)
 bp.add_app_template_filter(clinic_time, "clinic_time")
 bp.register_blueprint(admin.bp)  # nested: the admin pages share the guard, the error pages and the context
+bp.register_blueprint(erasure.bp)  # nested too: /staff/submissions/<id>/erase
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     errors.register_csrf_handler("staff", after_csrf_failure)
     errors.register_csrf_handler("staff.admin", after_csrf_failure)
+    errors.register_csrf_handler("staff.erasure", after_csrf_failure)
     accounts.init_app(app)
     audit.init_app(app)
     export.init_app(app)
