@@ -27,7 +27,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from . import audit
-from .crypto import files
+from .crypto import KeyringError, files
 from .db import BUSY_TIMEOUT_MS, get_store, sqlite_path
 
 CONTEXT = "backup"
@@ -77,6 +77,8 @@ def check(path: Path, keyring, work: Path, expected: dict[str, int] | None = Non
                     out.write(chunk)
         except files.SealedFileError as exc:
             raise BackupError(f"{path.name} does not open: {exc}") from None
+        except KeyringError as exc:
+            raise BackupError(f"{path.name} cannot be decrypted: {exc}") from None
         conn = sqlite3.connect(restored)
         try:
             integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]

@@ -8,6 +8,7 @@ import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from .crypto import rotation
 from .db import get_store
@@ -29,6 +30,7 @@ def upgrade_database(url: str) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema, and encrypt anything stored before encryption (safe to run again)."""
     upgrade_database(current_app.config["DATABASE_URL"])

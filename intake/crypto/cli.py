@@ -45,6 +45,7 @@ def rotate_key_command(batch_size: int, pause: float, retire: bool) -> None:
     from ..db import get_store
 
     keyring, store, instance = _keyring(), get_store(), _instance()
+    keyring.refresh(force=True)  # another rotate-key may have added a key a moment ago
     todo = rotation.pending(store, keyring, instance)
     if todo.total:
         click.echo(f"Resuming: {todo.total} row(s)/file(s) are not yet on the active key {keyring.active_id}.")

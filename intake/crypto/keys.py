@@ -51,7 +51,7 @@ def encode_key(key: bytes) -> str:
 
 def decode_key(text: str, key_id: str = "?") -> bytes:
     try:
-        key = base64.urlsafe_b64decode(text.strip().encode("ascii"))
+        key = base64.b64decode(text.strip().encode("ascii"), altchars=b"-_", validate=True)
     except (ValueError, UnicodeEncodeError):
         raise KeyringError(f"data key {key_id!r} is not valid base64") from None
     if len(key) != KEY_BYTES:
@@ -143,9 +143,9 @@ class Keyring:
         raise UnknownKeyError(f"data key {key_id!r} is not in the keyring ({self.source}); restore it from where "
                               "you keep copies of your keys, or the rows it encrypted cannot be read")
 
-    def refresh(self) -> None:
+    def refresh(self, force: bool = False) -> None:
         """Pick up a key file changed by another process (called at the start of each transaction)."""
-        if not self.path or time.monotonic() - self._checked < REFRESH_EVERY:
+        if not self.path or (not force and time.monotonic() - self._checked < REFRESH_EVERY):
             return
         self._checked = time.monotonic()
         try:
@@ -156,9 +156,14 @@ class Keyring:
 
     def _reload(self, keep_active: bool) -> None:
         with self._lock:
+            mtime = self.path.stat().st_mtime_ns
             keys, active, created = _read_file(self.path)
-            self._mtime = self.path.stat().st_mtime_ns
-            self._install(keys, self.active_id if keep_active and self.active_id in keys else active, created)
+            if keep_active and self.active_id in keys:
+                # New keys only: the active key changes at a transaction's start (refresh), never in the middle.
+                self._install(keys, self.active_id, created)
+                return
+            self._mtime = mtime
+            self._install(keys, active, created)
 
     # --- changes (file only) ---------------------------------------------------------------------------------
 
