@@ -103,10 +103,13 @@ def test_every_staff_page_passes_axe(live_server, new_context):
     check(page, "staff dashboard", problems)
     for name, path in [("staff submission", f"/staff/submissions/{submission.id}"), ("staff drafts", "/staff/drafts"),
                        ("staff export", "/staff/export"), ("staff password", "/staff/account/password"),
-                       ("staff users", "/staff/admin/users"), ("staff audit", "/staff/admin/audit")]:
+                       ("staff users", "/staff/admin/users"), ("staff audit", "/staff/admin/audit"),
+                       ("staff erase", f"/staff/submissions/{submission.id}/erase")]:
         response = page.goto(live_server.url + path)
         assert response.status == 200, (path, response.status)
         check(page, name, problems)
+    page.get_by_role("button", name="Erase for good").click()  # no reason, no reference: both errors shown
+    check(page, "staff erase, with errors", problems)
     assert not problems, problems
 
 def test_every_input_has_a_label_and_every_choice_group_a_fieldset_and_legend(live_server, page):
