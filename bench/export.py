@@ -111,8 +111,18 @@ def _generated_insert(store, rows: int) -> None:
 
 
 def baseline(folder: Path) -> dict:
-    """The simplest loop a person would write: same rows, same columns, no guard, no batching."""
+    """The simplest loop a person would write: same rows, same columns, no guard, no batching.
+
+    The rows are encrypted at rest, so the loop opens each sealed value too (AES-GCM, as Intake does).
+    """
     from intake import export, questionnaire
+    from intake.crypto.blob import is_sealed, open_blob
+    from intake.crypto.keys import Keyring
+
+    keyring = Keyring.from_file(folder / "data_keys")
+
+    def opened(value: bytes, column: str) -> bytes:
+        return open_blob(keyring, value, f"submissions.{column}") if is_sealed(value) else value
 
     q = questionnaire.load()
     header = export.columns(q)
@@ -127,9 +137,9 @@ def baseline(folder: Path) -> dict:
         query = ("SELECT reference, id, submitted_at, status, reviewed_at, questionnaire_version, language, has_stop_flags, "
                  "flags, answers FROM submissions ORDER BY submitted_at, id")
         for ref, sid, at, status, reviewed, version, lang, stop, flags, answers in conn.execute(query):
-            answers = json.loads(answers)
+            answers = json.loads(opened(answers, "answers"))
             cells = [ref, sid, at, status, reviewed or "", version, lang, stop,
-                     "; ".join(f"{f['severity']}: {f['rule_id']}" for f in json.loads(flags))]
+                     "; ".join(f"{f['severity']}: {f['rule_id']}" for f in json.loads(opened(flags, "flags")))]
             for seg in plan:
                 if not seg.items:
                     value = answers.get(seg.link_id, "")

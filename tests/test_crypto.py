@@ -235,3 +235,17 @@ def test_a_failed_write_leaves_no_file_and_no_partial(tmp_path):
 
 def test_the_crypto_package_exports_its_api():
     assert {"EncryptedJSON", "EncryptedBytes", "EncryptedText", "EncryptedRow", "attach", "Keyring"} <= set(crypto.__all__)
+
+
+def test_demo_bulk_inserts_go_through_the_same_sealing(any_app):
+    from intake import demo
+
+    store = any_app.extensions["intake.store"]
+    demo.insert(store, 30, seed=8, batch=10)
+    active = any_app.extensions["intake.keyring"].active_id
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT answers, flags, key_id FROM submissions")).all()
+    assert len(rows) == 30 and {r.key_id for r in rows} == {active}
+    assert all(blob.key_id_of(bytes(r.answers)) == active == blob.key_id_of(bytes(r.flags)) for r in rows)
+    with store.reading() as session:
+        assert all(isinstance(a, dict) and a["first_name"] for a in session.scalars(select(Submission.answers)))
