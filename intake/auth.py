@@ -38,7 +38,7 @@ ROLES = {"staff": "Front desk", "physician": "Physician", "admin": "Administrato
 PERMISSIONS = {
     "staff": frozenset({"list", "export"}),
     "physician": frozenset({"list", "export", "open", "review"}),
-    "admin": frozenset({"list", "export", "open", "review", "manage_users", "audit", "erase"}),
+    "admin": frozenset({"list", "export", "open", "review", "manage_users", "audit", "erase", "protection"}),
 }
 PUBLIC_ENDPOINTS = {"staff.login"}
 ALWAYS_ALLOWED = {"staff.logout", "staff.change_password"}

@@ -79,6 +79,7 @@ MATRIX = [
     ("staff.admin.verify_audit", "POST", "/staff/admin/audit/verify", {}, {A}),
     ("staff.erasure.erase", "GET", "/staff/submissions/{sid}/erase", None, {A}),
     ("staff.erasure.erase", "POST", "/staff/submissions/{sid}/erase", {"reason": "duplicate", "confirm": "wrong"}, {A}),
+    ("staff.protection.overview", "GET", "/staff/admin/data-protection", None, {A}),
 ]
 
 

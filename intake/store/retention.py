@@ -47,3 +47,15 @@ def exports_since(store: Store, since: dt.datetime, limit: int = 50) -> list[Aud
             select(AuditEvent).where(and_(AuditEvent.action == "export", AuditEvent.at >= since))
             .order_by(AuditEvent.id.desc()).limit(limit)
         ))
+
+
+def last_events(store: Store, actions: tuple[str, ...]) -> dict[str, AuditEvent]:
+    """The newest audit event of each action, for the data protection page."""
+    found: dict[str, AuditEvent] = {}
+    with store.reading() as session:
+        for action in actions:
+            event = session.scalar(select(AuditEvent).where(AuditEvent.action == action)
+                                   .order_by(AuditEvent.id.desc()).limit(1))
+            if event is not None:
+                found[action] = event
+    return found

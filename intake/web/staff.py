@@ -33,7 +33,7 @@ from ..store import audit as audit_store
 from ..store import drafts, search
 from ..store import staff as staff_store
 from ..store import submissions as submissions_store
-from . import admin, erasure, errors, present
+from . import admin, erasure, errors, present, protection
 from .present import all_answers, clinic_time, display_name, filters_from, flag_counts, sorted_flags, staff_context
 
 log = logging.getLogger(__name__)
@@ -255,6 +255,7 @@ bp.context_processor(staff_context)
 bp.add_app_template_filter(clinic_time, "clinic_time")
 bp.register_blueprint(admin.bp)  # nested: the admin pages share the guard, the error pages and the context
 bp.register_blueprint(erasure.bp)  # nested too: /staff/submissions/<id>/erase
+bp.register_blueprint(protection.bp)  # /staff/admin/data-protection
 
 
 def init_app(app: Flask) -> None:

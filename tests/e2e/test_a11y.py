@@ -104,6 +104,7 @@ def test_every_staff_page_passes_axe(live_server, new_context):
     for name, path in [("staff submission", f"/staff/submissions/{submission.id}"), ("staff drafts", "/staff/drafts"),
                        ("staff export", "/staff/export"), ("staff password", "/staff/account/password"),
                        ("staff users", "/staff/admin/users"), ("staff audit", "/staff/admin/audit"),
+                       ("staff data protection", "/staff/admin/data-protection"),
                        ("staff erase", f"/staff/submissions/{submission.id}/erase")]:
         response = page.goto(live_server.url + path)
         assert response.status == 200, (path, response.status)
