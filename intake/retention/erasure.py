@@ -80,7 +80,8 @@ def _stored_exports(app: Flask, erased: Erased) -> int:
     removed = 0
     since = erased.submitted_at.timestamp()
     for path in (Path(app.instance_path) / "exports").glob("*"):
-        if path.is_file() and path.stat().st_mtime >= since:
+        # A ".partial" file is an export still being written; its writer deletes it if it fails.
+        if path.is_file() and not path.name.startswith(".") and path.stat().st_mtime >= since:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
