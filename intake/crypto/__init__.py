@@ -10,8 +10,8 @@ Owns:
 - cli.py       new-data-key, rotate-key, key-status, decrypt-file.
 
 May import: the standard library, cryptography, SQLAlchemy, click and Flask. keys, blob, types and files
-import nothing from intake (models.py imports types); rotation and cli may import intake.store and
-intake.models.
+import nothing from intake (models.py imports types); rotation may import intake.store and intake.models,
+and cli also intake.db and intake.audit.
 
 Each app has its own keyring, attached to its engine's dialect (attach()); nothing is process-global,
 so two apps in one process never share or mix keys.
