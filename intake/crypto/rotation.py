@@ -21,6 +21,8 @@ from .keys import Keyring
 
 # Sealed files live in these instance subfolders; the value is the context they are sealed for.
 SEALED_FOLDERS = {"pdf": "pdf", "exports": "export", "backups": "backup"}
+# Rows with an EncryptedBytes column (a stored PDF, an export chunk) can be large: fewer per batch.
+LARGE_ROW_BATCH = 25
 
 
 @dataclass
@@ -67,8 +69,9 @@ def reseal(store: Store, keyring: Keyring, instance: Path, *, batch: int = 500, 
         found = 0
         for model in rows.models():
             after = None
+            limit = min(batch, LARGE_ROW_BATCH) if _has_bytes(model) else batch
             while True:
-                count, after = rows.reseal_batch(store, model, keyring.active_id, after, batch)
+                count, after = rows.reseal_batch(store, model, keyring.active_id, after, limit)
                 if not count:
                     break
                 found += count
@@ -98,6 +101,12 @@ def seal_legacy(store: Store, keyring: Keyring, instance: Path, batch: int = 500
             done.rows[model.__tablename__] = done.rows.get(model.__tablename__, 0) + count
     done.files = seal_legacy_files(keyring, instance)
     return done
+
+
+def _has_bytes(model: type) -> bool:
+    from .types import EncryptedBytes
+
+    return any(isinstance(column.type, EncryptedBytes) for column in model.__table__.columns)
 
 
 def retirable(store: Store, keyring: Keyring, instance: Path) -> list[str]:
