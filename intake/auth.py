@@ -35,10 +35,11 @@ MIN_PASSWORD = 12
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 ROLES = {"staff": "Front desk", "physician": "Physician", "admin": "Administrator"}
+# "export" is the front desk's contact list; "export_clinical" is every answer, FHIR and the PDFs (export.py).
 PERMISSIONS = {
     "staff": frozenset({"list", "export"}),
-    "physician": frozenset({"list", "export", "open", "review"}),
-    "admin": frozenset({"list", "export", "open", "review", "manage_users", "audit"}),
+    "physician": frozenset({"list", "export", "export_clinical", "open", "review"}),
+    "admin": frozenset({"list", "export", "export_clinical", "open", "review", "manage_users", "audit"}),
 }
 PUBLIC_ENDPOINTS = {"staff.login"}
 ALWAYS_ALLOWED = {"staff.logout", "staff.change_password"}

@@ -62,7 +62,12 @@ MATRIX = [
     ("staff.dashboard", "POST", "/staff/", {"q": "lopez"}, {S, P, A}),
     ("staff.draft_list", "GET", "/staff/drafts", None, {S, P, A}),
     ("staff.export_view", "GET", "/staff/export", None, {S, P, A}),
-    ("staff.export_view", "GET", "/staff/export?format=csv", None, {S, P, A}),
+    # Minimum necessary: every export format, by role (export.FORMAT_PERMISSIONS).
+    ("staff.export_view", "GET", "/staff/export?format=contacts", None, {S, P, A}),
+    ("staff.export_view", "GET", "/staff/export?format=csv", None, {P, A}),
+    ("staff.export_view", "GET", "/staff/export?format=ndjson", None, {P, A}),
+    ("staff.export_view", "GET", "/staff/export?format=fhir", None, {P, A}),
+    ("staff.export_view", "GET", "/staff/export?format=pdf-zip", None, {P, A}),
     ("staff.change_password", "GET", "/staff/account/password", None, {S, P, A}),
     ("staff.change_password", "POST", "/staff/account/password", {}, {S, P, A}),
     ("staff.logout", "POST", "/staff/logout", {}, {S, P, A}),
@@ -106,6 +111,13 @@ def test_role_endpoint_matrix(app, users, as_role, fake_pdf, role, endpoint, met
         assert "Not available to your role" in response.text
 
 
+def test_the_matrix_covers_every_export_format():
+    from intake import export
+
+    covered = {path.partition("format=")[2] for endpoint, _m, path, *_ in MATRIX if endpoint == "staff.export_view"}
+    assert set(export.FORMATS) <= covered
+
+
 def test_a_staff_view_that_declares_no_permission_is_refused_to_everyone(app, users, as_role, monkeypatch):
     monkeypatch.delattr(app.view_functions["staff.draft_list"], "permission")
     assert as_role(A).get("/staff/drafts").status_code == 403
@@ -116,3 +128,18 @@ def test_front_desk_sees_names_but_no_link_into_the_record(app, users, as_role):
     page = as_role(S).get("/staff/").text
     assert "López, Maria (Mari)" in page and f"/staff/submissions/{submission.id}" not in page
     assert f"/staff/submissions/{submission.id}" in as_role(P).get("/staff/").text
+
+
+def test_front_desk_pages_show_flag_counts_but_no_flag_text_or_answers(app, users, as_role):
+    flags = [{"rule_id": "pregnancy", "severity": "stop", "treatment": "both", "message": "Pregnant or breastfeeding",
+              "source": "x"}]
+    add_submission(app, flags=flags, other_medications="Levothyroxine 50 mcg daily")
+    client = as_role(S)
+    client.get("/staff/")  # the dashboard, then a search, then the forms in progress
+    token = csrf(client.get("/staff/").text)
+    pages = [client.get("/staff/").text, client.post("/staff/", data={"csrf_token": token, "q": "lopez"}).text,
+             client.get("/staff/drafts").text]
+    assert "1 stop" in pages[0]
+    for page in pages:
+        for medical in ("Pregnant", "pregnancy", "Levothyroxine", "Penicillin", "lidocaine"):
+            assert medical not in page

@@ -183,12 +183,15 @@ def review(submission_id: uuid.UUID):
 @requires("export")
 def export_view():
     fmt = request.args.get("format", "")
+    formats = export.formats_for(auth.can)
     if not fmt:
-        return render_template("staff/export.html", formats=export.FORMATS, values=request.args, error="")
+        return render_template("staff/export.html", formats=formats, values=request.args, error="")
     try:
         job = export.Job.parse(fmt, request.args.get("from", ""), request.args.get("to", ""))
     except export.ExportError as exc:
-        return render_template("staff/export.html", formats=export.FORMATS, values=request.args, error=str(exc)), 400
+        return render_template("staff/export.html", formats=formats, values=request.args, error=str(exc)), 400
+    if not export.may_export(job.format, auth.can):
+        abort(403)  # minimum necessary: answers, FHIR and PDFs are for physicians and administrators
     count = job.count(get_store())
     # Recorded before the first byte leaves, so no export goes unrecorded.
     audit.record("export", detail={"format": job.format, "from": job.label_from, "to": job.label_to, "count": count})
