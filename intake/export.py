@@ -426,7 +426,8 @@ class Job:
                   else search.iter_rows(store, *self.bounds))
         if progress:
             source = _counted(source, progress)
-        writer = {"contacts": stream_contacts, "csv": stream_csv, "ndjson": stream_ndjson, "fhir": stream_fhir, "pdf-zip": stream_pdf_zip}[self.format]
+        writer = {"contacts": stream_contacts, "csv": stream_csv,
+                   "ndjson": stream_ndjson, "fhir": stream_fhir, "pdf-zip": stream_pdf_zip}[self.format]
         return writer(source, q)
 
 

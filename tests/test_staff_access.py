@@ -10,7 +10,7 @@ import pytest
 from tests.staff_support import add_submission, as_role, csrf, fake_pdf, users  # noqa: F401
 
 PUBLIC_PREFIXES = ("patient.", "api.")
-PUBLIC = {"static", "staff.login"}
+PUBLIC = {"static", "staff.login", "staff.mfa.code"}
 
 
 def _public(endpoint: str) -> bool:
@@ -82,6 +82,15 @@ MATRIX = [
     ("staff.admin.reset_password", "POST", "/staff/admin/users/{uid}/reset-password", {}, {A}),
     ("staff.admin.audit_trail", "GET", "/staff/admin/audit", None, {A}),
     ("staff.admin.verify_audit", "POST", "/staff/admin/audit/verify", {}, {A}),
+    ("staff.mfa.setup", "GET", "/staff/account/two-step", None, {S, P, A}),
+    ("staff.mfa.confirm", "POST", "/staff/account/two-step", {"code": "000000"}, {S, P, A}),
+    ("staff.mfa.recovery_codes", "POST", "/staff/account/two-step/recovery-codes", {}, {S, P, A}),
+    ("staff.mfa.reset", "POST", "/staff/admin/users/{uid}/reset-two-step", {}, {A}),
+    ("staff.mfa.require", "POST", "/staff/admin/require-two-step", {"required": "0"}, {A}),
+    ("staff.kiosk.index", "GET", "/staff/kiosk/", None, {S, P, A}),
+    ("staff.kiosk.revoke", "POST", "/staff/kiosk/1/revoke", {}, {A}),
+    # Last: starting kiosk mode signs this browser out of the workspace.
+    ("staff.kiosk.start", "POST", "/staff/kiosk/start", {"name": "Waiting room"}, {S, P, A}),
 ]
 
 

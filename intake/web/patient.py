@@ -5,9 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from .. import answers as answers_mod
@@ -15,10 +27,16 @@ from .. import forms, i18n, questionnaire_ext
 from .. import submission as submitting
 from ..conditions import referenced_ids
 from ..db import get_store
+from ..kiosk import current_device
+from ..kiosk import patient_side as kiosk_side
+from ..kiosk import views as kiosk_views
 from ..questionnaire import Questionnaire, Section
 from ..store import drafts
+from . import draft_access
 
 bp = Blueprint("patient", __name__)
+bp.before_request(kiosk_side.enforce_idle)
+bp.register_blueprint(kiosk_views.bp)  # nested: the kiosk's reset, "I'm still here" and "e-mail my link"
 
 REVIEW = "review"
 
@@ -41,27 +59,72 @@ def _page_url(page: str | None) -> str:
 
 
 def current_draft() -> tuple[str | None, Any]:
-    """Return (token, draft) from the session, or from the form's hidden field if the session was lost."""
-    store = get_store()
-    token = session.get("draft")
-    draft = drafts.get(store, token)
-    if draft is None and request.method == "POST":
-        token = request.form.get("draft_token", "")
-        draft = drafts.get(store, token)
-        if draft is not None:
-            session["draft"] = token
-    return (token, draft) if draft is not None else (None, None)
+    """Return (token, draft) when this browser may use the draft now (intake.web.draft_access), else (None, None)."""
+    access = draft_access.resolve()
+    return (access.token, access.draft) if access.open else (None, None)
 
 
 def _lost_draft():
-    flash(_("We could not find your saved answers. Links to saved forms last 7 days. Please start again."), "warning")
+    if current_device() is None:
+        flash(_("We could not find your saved answers. Links to saved forms last 7 days. Please start again."), "warning")
     return redirect(url_for(".start"))
+
+
+def _locked():
+    """The draft is remembered here but not open: the start page asks who is there."""
+    flash(_("For your privacy, please confirm it is you to carry on with this form."), "info")
+    return redirect(url_for(".start"))
+
+
+def _stale_page():
+    flash(_("That page belonged to a form that is closed on this device, so nothing was saved from it. "
+            "Please start a new form, or open yours with its private link."), "warning")
+    return redirect(url_for(".start"))
+
+
+@bp.app_context_processor
+def kiosk_context() -> dict[str, Any]:
+    if not has_request_context():  # e.g. the PDF template, rendered in a worker
+        return {"kiosk_device": None, "kiosk_timer": False}
+    device = current_device()
+    return {"kiosk_device": device, "kiosk_timer": bool(device) and kiosk_side.has_patient(),
+            "kiosk_idle": kiosk_side.idle_seconds(), "kiosk_warning": kiosk_side.warning_seconds()}
 
 
 @bp.get("/")
 def start():
+    access = draft_access.resolve()
+    offer, notice = None, ""
+    if access.draft is not None and not access.open:
+        offer = draft_access.offer_name(access.draft)
+        if offer is None:
+            # Nothing safe to offer it by: this browser forgets it; its link still opens it.
+            draft_access.forget()
+            notice = _("A form was started on this device earlier. If it is yours, open it with its private link.")
+    return render_template("patient/start.html", draft=access.draft if access.open else None, offer=offer,
+                           notice=notice, q=questionnaire_ext.get(), tries=draft_access.max_tries())
+
+
+@bp.post("/intake/continue")
+def unlock():
+    """ "Continue as Maria?": the date of birth given on the form opens the remembered draft."""
+    opened, left = draft_access.try_unlock(request.form.get("date_of_birth", ""))
     token, draft = current_draft()
-    return render_template("patient/start.html", draft=draft, q=questionnaire_ext.get())
+    if opened and draft is not None:
+        return redirect(_page_url(draft.page))
+    if left:
+        flash(_("That date of birth does not match the one on the form. Please check it and try again."), "error")
+    else:
+        flash(_("For your privacy, that form is now closed on this device. You can still open it with its "
+                "private link, or start a new form."), "warning")
+    return redirect(url_for(".start"))
+
+
+@bp.get("/privacy")
+def privacy():
+    from .. import notice
+
+    return render_template("patient/privacy.html", notice=notice.render(str(get_locale())))
 
 
 @bp.post("/language")
@@ -75,15 +138,15 @@ def language():
 def begin():
     q = questionnaire_ext.get()
     token, _draft = drafts.create(get_store(), page=q.sections[0].id, language=str(get_locale()))
-    session["draft"] = token
-    session.permanent = True
+    draft_access.remember(token)
     return redirect(_page_url(q.sections[0].id))
 
 
 @bp.post("/intake/start-over")
 def start_over():
-    session.pop("draft", None)
-    return redirect(url_for(".start"))
+    """ "Not you? Start a new form": forget the remembered draft here and begin a fresh one."""
+    draft_access.forget()
+    return begin()
 
 
 @bp.get("/intake/resume/<token>")
@@ -91,8 +154,8 @@ def resume(token: str):
     draft = drafts.get(get_store(), token)
     if draft is None:
         return render_template("patient/resume_missing.html"), 404
-    session["draft"] = token
-    session.permanent = True
+    drafts.reset_unlock_failures(get_store(), token)
+    draft_access.remember(token)
     # Redirect at once, so the token leaves the address bar.
     return redirect(_page_url(draft.page))
 
@@ -128,12 +191,22 @@ def render_section(q: Questionnaire, section: Section, form: Any, token: str, dr
     client = {question.link_id for question in conditional if referenced_ids(question.enable_when) & page_ids}
     return render_template(
         "patient/section.html", q=q, section=section, form=form, draft=draft, token=token,
+        ticket=draft_access.page_ticket(token),
         server_hidden={question.link_id for question in conditional} - client - visible,
         client_conditional=client,
         pages=wizard(q), page=section.id, is_last=section is q.sections[-1],
         from_review=request.values.get("from") == REVIEW, notice=notice,
         error_items=error_items, today=dt.date.today(),
     ), status
+
+
+@bp.app_template_global()
+def linked_text(text: str, phrase: str, page: str) -> Markup:
+    """The question's text with `phrase` as a link to a patient page (opens in a new tab: the form stays as typed)."""
+    link = Markup('<a href="{}" target="_blank" rel="noopener">{}<span class="visually-hidden"> {}</span></a>').format(
+        url_for(f"patient.{page}"), phrase, _("(opens in a new tab)"))
+    before, found, after = text.partition(phrase)
+    return escape(before) + link + escape(after) if found else escape(text) + Markup(" (") + link + Markup(")")
 
 
 @bp.app_template_global()
@@ -177,7 +250,10 @@ def section(section_id: str):
     is_last = section is q.sections[-1]
     if request.method == "POST" and is_last and (done := submitting.already_submitted(request.form.get("submit_token"))):
         return _thanks_redirect(done)
-    token, draft = current_draft()
+    access = draft_access.resolve()
+    if access.stale:
+        return _stale_page()
+    token, draft = access.token, access.draft
     if draft is None:
         # A concurrent submit may have just turned the draft into a submission.
         if request.method == "POST" and (done := submitting.already_submitted(request.form.get("submit_token"))):
@@ -185,6 +261,8 @@ def section(section_id: str):
         return _lost_draft()
     form_cls = forms.form_class(section)
     if request.method == "GET":
+        if not access.open:
+            return _locked()
         form = form_cls(formdata=forms.answers_formdata(section, draft.answers))
         return render_section(q, section, form, token, draft)
 
@@ -195,6 +273,10 @@ def section(section_id: str):
         formdata = _renumber_without(request.form, group, int(index) if index.isdigit() else -1)
     form = form_cls(formdata=formdata)
     answers = answers_mod.prune(q, forms.merge(section, draft.answers, forms.form_answers(section, form)))
+    if not access.open:
+        # Lose nothing the page carried, but show nothing more until the person proves it is their form.
+        drafts.save(get_store(), token, answers, section.id)
+        return _locked()
 
     if action == "back":
         previous = _neighbour(q, section.id, -1)
@@ -229,7 +311,10 @@ def _submit(q: Questionnaire, token: str, draft: Any, answers: dict):
 
 
 def _thanks_redirect(submission: Any):
-    session.pop("draft", None)
+    if current_device() is not None:
+        kiosk_side.reset()  # the kiosk forgets this patient now; the thanks page shows once
+    else:
+        draft_access.forget()
     session["submitted"] = submission.reference
     return redirect(url_for(".thanks"))
 
@@ -237,13 +322,16 @@ def _thanks_redirect(submission: Any):
 @bp.get("/intake/review")
 def review():
     q = questionnaire_ext.get()
-    token, draft = current_draft()
+    access = draft_access.resolve()
+    token, draft = access.token, access.draft
     if draft is None:
         return _lost_draft()
+    if not access.open:
+        return _locked()
     failing = forms.section_errors(q, draft.answers)
     failing.pop(q.sections[-1].id, None)  # consent is signed after the review
     return render_template(
-        "patient/review.html", q=q, draft=draft, token=token, failing=failing,
+        "patient/review.html", q=q, draft=draft, token=token, failing=failing, ticket=draft_access.page_ticket(token),
         sections=q.sections[:-1], pages=wizard(q), page=REVIEW,
         format_answer=answers_mod.format_answer, translate=_,
     )
@@ -251,10 +339,13 @@ def review():
 
 @bp.get("/intake/thanks")
 def thanks():
-    reference = session.get("submitted")
+    kiosk = current_device() is not None
+    # On a kiosk the reference shows once: a reload or Back finds the start screen.
+    reference = session.pop("submitted", None) if kiosk else session.get("submitted")
     if not reference:
         return redirect(url_for(".start"))
-    return render_template("patient/thanks.html", reference=reference, clinic=current_app.config["CLINIC_NAME"])
+    return render_template("patient/thanks.html", reference=reference, clinic=current_app.config["CLINIC_NAME"],
+                           return_after=int(current_app.config.get("KIOSK_THANKS_SECONDS", 20)))
 
 
 def after_csrf_failure():
@@ -263,7 +354,12 @@ def after_csrf_failure():
                "Please check them and press the button again.")
     q = questionnaire_ext.get()
     section_id = (request.view_args or {}).get("section_id")
-    token, draft = current_draft()
+    access = draft_access.resolve()
+    if access.stale:
+        return _stale_page()
+    token, draft = (access.token, access.draft) if access.open else (None, None)
+    if access.draft is not None and not access.open:
+        return _locked()
     if section_id and draft is not None and any(s.id == section_id for s in q.sections):
         section = _section(q, section_id)
         form = forms.form_class(section)(formdata=request.form)

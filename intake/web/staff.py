@@ -28,12 +28,14 @@ from werkzeug.exceptions import HTTPException
 from .. import accounts, audit, auth, export, questionnaire_ext
 from ..auth import AuthError, requires
 from ..db import get_store
+from ..kiosk import staff_views as kiosk_views
 from ..screening import age_on
 from ..store import audit as audit_store
 from ..store import drafts, search
 from ..store import staff as staff_store
 from ..store import submissions as submissions_store
 from . import admin, errors, present
+from . import mfa as mfa_views
 from .present import all_answers, clinic_time, display_name, filters_from, flag_counts, sorted_flags, staff_context
 
 log = logging.getLogger(__name__)
@@ -54,9 +56,10 @@ def login():
     if result.user is None:
         return render_template("staff/login.html", error=result.error, email=email[:254],
                                next=request.form.get("next", "")), 401
-    session.clear()  # a fresh CSRF token too: nothing from before sign-in carries over
-    response = redirect(auth.safe_next(request.form.get("next")))
-    return auth.set_cookie(response, result.token)
+    if result.needs_code:
+        mfa_views.start_code_step(result.user.id, request.form.get("next", ""))
+        return redirect(url_for("staff.mfa.code"))
+    return auth.signed_in_response(result, request.form.get("next"))
 
 
 @bp.post("/logout")
@@ -264,12 +267,16 @@ def unexpected(error: Exception):
 bp.context_processor(staff_context)
 bp.add_app_template_filter(clinic_time, "clinic_time")
 bp.register_blueprint(admin.bp)  # nested: the admin pages share the guard, the error pages and the context
+bp.register_blueprint(mfa_views.bp)
+bp.register_blueprint(kiosk_views.bp)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     errors.register_csrf_handler("staff", after_csrf_failure)
     errors.register_csrf_handler("staff.admin", after_csrf_failure)
+    errors.register_csrf_handler("staff.mfa", after_csrf_failure)
+    errors.register_csrf_handler("staff.kiosk", after_csrf_failure)
     accounts.init_app(app)
     audit.init_app(app)
     export.init_app(app)

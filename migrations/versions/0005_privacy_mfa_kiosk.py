@@ -8,7 +8,6 @@ Create Date: 2026-12-01 14:30:00
 
 import sqlalchemy as sa
 from alembic import op
-
 from sqlalchemy.dialects import postgresql
 
 revision = "0005"
