@@ -32,6 +32,7 @@ def reset() -> None:
     forgotten = session.get("forgotten", [])
     session.clear()
     session["forgotten"] = forgotten
+    session["kiosk_seen"] = draft_access.now()
     session.permanent = False
 
 

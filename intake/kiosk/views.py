@@ -26,6 +26,7 @@ def still_here():
     """The page's "I'm still here" and activity pings: 204 while the patient's session lives, 409 once it was reset."""
     if current_device() is None or not patient_side.has_patient():
         return "", 409
+    draft_access.resolve()  # keeps the patient's form open while they are still here
     return "", 204
 
 

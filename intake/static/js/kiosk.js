@@ -30,7 +30,8 @@
       lastPing = Date.now();
       window.fetch(pingUrl, { method: "POST", credentials: "same-origin",
                               headers: { "X-CSRFToken": token ? token.content : "" } })
-        .then(function (response) { if (response.status === 409) { reset(); } })
+        /* 409: the server already cleared this patient; 400: their session (and its form token) is gone. */
+        .then(function (response) { if (response.status === 409 || response.status === 400) { reset(); } })
         .catch(function () { /* offline for a moment: the next activity tries again */ });
     }
     function hide() {
