@@ -71,6 +71,11 @@ def test_a_kiosk_shows_no_resume_link_and_no_staff_pages(app, tablet):
         assert "/intake/resume/" not in page and "Email me the link" in page
         patient.post(section_id, PAGES[section_id])
     assert "/intake/resume/" not in tablet.get("/intake/review").text
+    # The tablet's browser must not remember her entries and offer them to the next patient.
+    about = tablet.get("/intake/about-you").text
+    assert 'autocomplete="given-name"' not in about and 'autocomplete="email"' not in about
+    (first_name,) = re.findall(r'<input[^>]*id="first_name"[^>]*>', about)
+    assert 'autocomplete="off"' in first_name
     for path in ("/staff/", "/staff/export?format=contacts", "/staff/kiosk/", "/staff/account/two-step"):
         assert tablet.get(path).location == "/", path
     assert "Signing in here ends kiosk mode" in tablet.get("/staff/login").text
@@ -85,13 +90,13 @@ def test_the_resume_link_can_be_emailed_from_a_kiosk(app, tablet):
     page = tablet.get("/intake/medical-history").text
     assert 'value="maria.lopez@example.com"' in page  # offered the address she typed
     response = tablet.post("/kiosk/email-link", data={"csrf_token": hidden_fields(page)["csrf_token"],
-                                                      "email": "maria.lopez@example.com", "back": "/intake/medical-history"},
+                                                      "link_email": "maria.lopez@example.com", "back": "/intake/medical-history"},
                            follow_redirects=True)
     assert "We will email a private link to m•••@example.com" in response.text
     with app.extensions["intake.store"].reading() as session:
         (request,) = session.scalars(select(MailRequest))
     assert request.kind == "resume_link" and request.address == "maria.lopez@example.com" and request.sent_at is None
-    bad = tablet.post("/kiosk/email-link", data={"csrf_token": hidden_fields(page)["csrf_token"], "email": "maria at home",
+    bad = tablet.post("/kiosk/email-link", data={"csrf_token": hidden_fields(page)["csrf_token"], "link_email": "maria at home",
                                                  "back": "/intake/medical-history"}, follow_redirects=True)
     assert "Please enter an email address" in bad.text
 

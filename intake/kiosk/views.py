@@ -37,7 +37,7 @@ def email_link():
     access = draft_access.resolve()
     if access.draft is None or not access.open:
         return redirect(url_for("patient.start"))
-    address = request.form.get("email", "").strip()[:254]
+    address = request.form.get("link_email", "").strip()[:254]
     back = request.form.get("back", "")
     back = back if back.startswith("/intake/") and "//" not in back else url_for("patient.start")
     if not outbox.valid_address(address):

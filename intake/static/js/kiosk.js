@@ -19,6 +19,7 @@
     var dialog = document.getElementById("kiosk-warning"), countdown = document.getElementById("kiosk-countdown");
     var button = dialog ? dialog.querySelector("[data-kiosk-still-here]") : null;
     var last = Date.now(), lastPing = Date.now(), warned = false, leaving = false;
+    var pingEvery = Math.min(30000, idle / 3);  /* often enough that the server's clock never runs out first */
 
     function reset() {
       if (leaving) { return; }
@@ -46,7 +47,7 @@
     function activity() {
       last = Date.now();
       if (warned) { hide(); }
-      if (Date.now() - lastPing > 30000) { ping(); }
+      if (Date.now() - lastPing > pingEvery) { ping(); }
     }
     ["pointerdown", "keydown", "input", "touchstart", "wheel"].forEach(function (name) {
       document.addEventListener(name, activity, { capture: true, passive: true });
