@@ -96,7 +96,7 @@ class LoginResult:
     method: str = ""
 
 
-def _locked_message(until: dt.datetime) -> str:
+def locked_message(until: dt.datetime) -> str:
     minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
     return (f"This account is locked for {minutes} more minute{'s' if minutes != 1 else ''} after "
             f"{MAX_FAILURES} failed sign-ins. Try again later, or ask an administrator to reset the password.")
@@ -107,7 +107,7 @@ WRONG_CODE = ("That code is not right, or it was already used. Type the 6 digits
               "or one of your recovery codes.")
 
 
-def _failed(session, user: StaffUser, now: dt.datetime, reason: str, message: str) -> LoginResult:
+def count_failure(session, user: StaffUser, now: dt.datetime, reason: str, message: str) -> LoginResult:
     """Count a failed password or code toward the lockout, audit it, and say what to do."""
     if user.first_failed_at is None or now - user.first_failed_at > FAILURE_WINDOW:
         user.failed_logins, user.first_failed_at = 1, now
@@ -118,10 +118,10 @@ def _failed(session, user: StaffUser, now: dt.datetime, reason: str, message: st
         user.locked_until, user.failed_logins, user.first_failed_at = now + LOCK_FOR, 0, None
     audit.record_in(session, "login_failed", detail={"reason": reason, "locked": locked},
                     actor_id=user.id, actor_email=user.email)
-    return LoginResult(error=_locked_message(user.locked_until) if locked else message)
+    return LoginResult(error=locked_message(user.locked_until) if locked else message)
 
 
-def _start(session, user: StaffUser, now: dt.datetime, method: str = "") -> LoginResult:
+def start_session(session, user: StaffUser, now: dt.datetime, method: str = "") -> LoginResult:
     user.failed_logins, user.first_failed_at, user.locked_until, user.last_login_at = 0, None, None, now
     token = secrets.token_urlsafe(32)
     staff_store.add_session(session, token_hash(token), user.id, now)
@@ -133,7 +133,8 @@ def _start(session, user: StaffUser, now: dt.datetime, method: str = "") -> Logi
 def login(email: str, password: str) -> LoginResult:
     """Check the password, count failures, lock after too many; on success start a fresh session.
 
-    With two-step sign-in on, a right password only earns the code step (needs_code): no session yet,
+    With two-step sign-in on, a right password only earns the code step (needs_code, then
+    intake.mfa.service.second_step): no session yet,
     and the failure count is not reset, so codes cannot be guessed by signing in again and again.
     """
     email = normal_email(email)
@@ -147,9 +148,9 @@ def login(email: str, password: str) -> LoginResult:
         who = {"actor_id": user.id, "actor_email": user.email}
         if user.locked_until and user.locked_until > now:
             audit.record_in(session, "login_failed", detail={"reason": "locked"}, **who)
-            return LoginResult(error=_locked_message(user.locked_until))
+            return LoginResult(error=locked_message(user.locked_until))
         if not _verify(user.password_hash, password):
-            return _failed(session, user, now, "password", WRONG)
+            return count_failure(session, user, now, "password", WRONG)
         if not user.active:
             audit.record_in(session, "login_failed", detail={"reason": "deactivated"}, **who)
             return LoginResult(error="This account has been deactivated. Ask an administrator if you need access again.")
@@ -158,27 +159,7 @@ def login(email: str, password: str) -> LoginResult:
         if user.mfa_enabled_at is not None:
             audit.record_in(session, "mfa_challenge", **who)
             return LoginResult(user=user, needs_code=True)
-        return _start(session, user, now)
-
-
-def second_step(user_id: int, code: str) -> LoginResult:
-    """The code step of a two-step sign-in: a TOTP code (once only) or a recovery code; failures count."""
-    from .mfa import service as mfa
-
-    with get_store().writing() as session:
-        user = session.get(StaffUser, user_id)
-        now = utcnow()
-        if user is None or not user.active or user.mfa_enabled_at is None:
-            return LoginResult(error="Please sign in again.")
-        if user.locked_until and user.locked_until > now:
-            audit.record_in(session, "login_failed", detail={"reason": "locked"}, actor_id=user.id, actor_email=user.email)
-            return LoginResult(error=_locked_message(user.locked_until))
-        method, why = mfa.check(session, user, code, now)
-        if method is None:
-            return _failed(session, user, now, why, WRONG_CODE)
-        if method == "recovery":
-            audit.record_in(session, "mfa_recovery_used", actor_id=user.id, actor_email=user.email)
-        return _start(session, user, now, method)
+        return start_session(session, user, now)
 
 
 @cache
@@ -284,23 +265,6 @@ def guard():
     if permission is None or not can(permission, user):
         abort(403)
     return None
-
-
-def signed_in_response(result: LoginResult, target: str | None) -> Response:
-    """After a complete sign-in: a fresh Flask session, the staff cookie, and, on a kiosk, the end of kiosk mode."""
-    from flask import session
-
-    from . import kiosk
-    from .kiosk import devices
-
-    session.clear()  # a fresh CSRF token too: nothing from before sign-in carries over
-    ended = kiosk.current_device() is not None
-    response = redirect(url_for("staff.dashboard") if ended else safe_next(target))
-    set_cookie(response, result.token)
-    devices.end_on_sign_in(response, result.user)
-    if ended:
-        flash("Kiosk mode is off on this device. It shows the staff workspace again.", "info")
-    return response
 
 
 def safe_next(target: str | None) -> str:

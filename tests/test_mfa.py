@@ -106,10 +106,10 @@ def test_a_code_used_once_is_refused_the_second_time(app, enrolled, monkeypatch)
     assert replay.status_code == 401 and "already used" in replay.text
     assert [r.detail.get("reason") for r in audit_rows(app) if r.action == "login_failed"] == ["replayed code"]
     # Half a minute later the app shows a new code, and that one works.
-    import intake.auth
+    from intake.mfa import service
 
-    later = intake.auth.utcnow() + dt.timedelta(seconds=30)
-    monkeypatch.setattr(intake.auth, "utcnow", lambda: later)
+    later = service.utcnow() + dt.timedelta(seconds=30)
+    monkeypatch.setattr(service, "utcnow", lambda: later)
     assert code_step(second, pyotp.TOTP(secret).at(time.time() + 60)).location == "/staff/"
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, auth
 from ..auth import AuthError
 from ..db import get_store
 from ..models import StaffUser, utcnow
@@ -120,3 +120,21 @@ def check(session: Session, user: StaffUser, code: str, now: dt.datetime) -> tup
             row.used_at = now
             return "recovery", ""
     return None, "recovery code"
+
+
+def second_step(user_id: int, code: str) -> auth.LoginResult:
+    """The code step of a two-step sign-in: a TOTP code (once only) or a recovery code; failures count."""
+    with get_store().writing() as session:
+        user = session.get(StaffUser, user_id)
+        now = utcnow()
+        if user is None or not user.active or user.mfa_enabled_at is None:
+            return auth.LoginResult(error="Please sign in again.")
+        if user.locked_until and user.locked_until > now:
+            audit.record_in(session, "login_failed", detail={"reason": "locked"}, actor_id=user.id, actor_email=user.email)
+            return auth.LoginResult(error=auth.locked_message(user.locked_until))
+        method, why = check(session, user, code, now)
+        if method is None:
+            return auth.count_failure(session, user, now, why, auth.WRONG_CODE)
+        if method == "recovery":
+            audit.record_in(session, "mfa_recovery_used", actor_id=user.id, actor_email=user.email)
+        return auth.start_session(session, user, now, method)

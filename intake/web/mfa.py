@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, session, url_for
 
-from .. import auth
+from .. import auth, kiosk
 from ..auth import AuthError, requires
 from ..db import get_store
+from ..kiosk import devices
 from ..mfa import service as mfa
 from ..store import staff as staff_store
 
 bp = Blueprint("mfa", __name__)
 PENDING_FOR = 5 * 60  # seconds between a right password and its code
+
+
+def signed_in_response(result: auth.LoginResult, target: str | None) -> Response:
+    """After a complete sign-in: a fresh Flask session, the staff cookie, and, on a kiosk, the end of kiosk mode."""
+    session.clear()  # a fresh CSRF token too: nothing from before sign-in carries over
+    ended = kiosk.current_device() is not None
+    response = redirect(url_for("staff.dashboard") if ended else auth.safe_next(target))
+    auth.set_cookie(response, result.token)
+    devices.end_on_sign_in(response, result.user)
+    if ended:
+        flash("Kiosk mode is off on this device. It shows the staff workspace again.", "info")
+    return response
 
 
 def start_code_step(user_id: int, target: str) -> None:
@@ -38,16 +51,16 @@ def code():
         return redirect(url_for("staff.login"))
     if request.method == "GET":
         return render_template("staff/mfa_code.html")
-    result = auth.second_step(pending["uid"], request.form.get("code", "")[:64])
+    result = mfa.second_step(pending["uid"], request.form.get("code", "")[:64])
     if result.user is None:
         return render_template("staff/mfa_code.html", error=result.error), 401
     if result.method == "recovery":
         left = staff_store.count_recovery_codes(get_store(), result.user.id)
-        response = auth.signed_in_response(result, pending.get("next"))
+        response = signed_in_response(result, pending.get("next"))
         flash(f"You signed in with a recovery code; {left} left. Make new ones on your two-step sign-in page "
               "if you are running low.", "warning")
         return response
-    return auth.signed_in_response(result, pending.get("next"))
+    return signed_in_response(result, pending.get("next"))
 
 
 @bp.get("/account/two-step")

@@ -10,7 +10,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -19,7 +18,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from .. import answers as answers_mod
@@ -32,11 +30,12 @@ from ..kiosk import patient_side as kiosk_side
 from ..kiosk import views as kiosk_views
 from ..questionnaire import Questionnaire, Section
 from ..store import drafts
-from . import draft_access
+from . import draft_access, patient_access
 
 bp = Blueprint("patient", __name__)
 bp.before_request(kiosk_side.enforce_idle)
 bp.register_blueprint(kiosk_views.bp)  # nested: the kiosk's reset, "I'm still here" and "e-mail my link"
+patient_access.register(bp)  # "Continue as …?", the privacy notice, the kiosk's template context
 
 REVIEW = "review"
 
@@ -70,27 +69,6 @@ def _lost_draft():
     return redirect(url_for(".start"))
 
 
-def _locked():
-    """The draft is remembered here but not open: the start page asks who is there."""
-    flash(_("For your privacy, please confirm it is you to carry on with this form."), "info")
-    return redirect(url_for(".start"))
-
-
-def _stale_page():
-    flash(_("That page belonged to a form that is closed on this device, so nothing was saved from it. "
-            "Please start a new form, or open yours with its private link."), "warning")
-    return redirect(url_for(".start"))
-
-
-@bp.app_context_processor
-def kiosk_context() -> dict[str, Any]:
-    if not has_request_context():  # e.g. the PDF template, rendered in a worker
-        return {"kiosk_device": None, "kiosk_timer": False}
-    device = current_device()
-    return {"kiosk_device": device, "kiosk_timer": bool(device) and kiosk_side.has_patient(),
-            "kiosk_idle": kiosk_side.idle_seconds(), "kiosk_warning": kiosk_side.warning_seconds()}
-
-
 @bp.get("/")
 def start():
     access = draft_access.resolve()
@@ -103,28 +81,6 @@ def start():
             notice = _("A form was started on this device earlier. If it is yours, open it with its private link.")
     return render_template("patient/start.html", draft=access.draft if access.open else None, offer=offer,
                            notice=notice, q=questionnaire_ext.get(), tries=draft_access.max_tries())
-
-
-@bp.post("/intake/continue")
-def unlock():
-    """ "Continue as Maria?": the date of birth given on the form opens the remembered draft."""
-    opened, left = draft_access.try_unlock(request.form.get("date_of_birth", ""))
-    token, draft = current_draft()
-    if opened and draft is not None:
-        return redirect(_page_url(draft.page))
-    if left:
-        flash(_("That date of birth does not match the one on the form. Please check it and try again."), "error")
-    else:
-        flash(_("For your privacy, that form is now closed on this device. You can still open it with its "
-                "private link, or start a new form."), "warning")
-    return redirect(url_for(".start"))
-
-
-@bp.get("/privacy")
-def privacy():
-    from .. import notice
-
-    return render_template("patient/privacy.html", notice=notice.render(str(get_locale())))
 
 
 @bp.post("/language")
@@ -201,15 +157,6 @@ def render_section(q: Questionnaire, section: Section, form: Any, token: str, dr
 
 
 @bp.app_template_global()
-def linked_text(text: str, phrase: str, page: str) -> Markup:
-    """The question's text with `phrase` as a link to a patient page (opens in a new tab: the form stays as typed)."""
-    link = Markup('<a href="{}" target="_blank" rel="noopener">{}<span class="visually-hidden"> {}</span></a>').format(
-        url_for(f"patient.{page}"), phrase, _("(opens in a new tab)"))
-    before, found, after = text.partition(phrase)
-    return escape(before) + link + escape(after) if found else escape(text) + Markup(" (") + link + Markup(")")
-
-
-@bp.app_template_global()
 def condition_hint(question: Any) -> str | None:
     """When a conditional question applies, in words, for pages seen without JavaScript."""
     return answers_mod.describe_condition(questionnaire_ext.get(), question.enable_when, _)
@@ -252,7 +199,7 @@ def section(section_id: str):
         return _thanks_redirect(done)
     access = draft_access.resolve()
     if access.stale:
-        return _stale_page()
+        return patient_access.stale_page()
     token, draft = access.token, access.draft
     if draft is None:
         # A concurrent submit may have just turned the draft into a submission.
@@ -262,7 +209,7 @@ def section(section_id: str):
     form_cls = forms.form_class(section)
     if request.method == "GET":
         if not access.open:
-            return _locked()
+            return patient_access.locked()
         form = form_cls(formdata=forms.answers_formdata(section, draft.answers))
         return render_section(q, section, form, token, draft)
 
@@ -276,7 +223,7 @@ def section(section_id: str):
     if not access.open:
         # Lose nothing the page carried, but show nothing more until the person proves it is their form.
         drafts.save(get_store(), token, answers, section.id)
-        return _locked()
+        return patient_access.locked()
 
     if action == "back":
         previous = _neighbour(q, section.id, -1)
@@ -327,7 +274,7 @@ def review():
     if draft is None:
         return _lost_draft()
     if not access.open:
-        return _locked()
+        return patient_access.locked()
     failing = forms.section_errors(q, draft.answers)
     failing.pop(q.sections[-1].id, None)  # consent is signed after the review
     return render_template(
@@ -356,10 +303,10 @@ def after_csrf_failure():
     section_id = (request.view_args or {}).get("section_id")
     access = draft_access.resolve()
     if access.stale:
-        return _stale_page()
+        return patient_access.stale_page()
     token, draft = (access.token, access.draft) if access.open else (None, None)
     if access.draft is not None and not access.open:
-        return _locked()
+        return patient_access.locked()
     if section_id and draft is not None and any(s.id == section_id for s in q.sections):
         section = _section(q, section_id)
         form = forms.form_class(section)(formdata=request.form)

@@ -59,7 +59,7 @@ def login():
     if result.needs_code:
         mfa_views.start_code_step(result.user.id, request.form.get("next", ""))
         return redirect(url_for("staff.mfa.code"))
-    return auth.signed_in_response(result, request.form.get("next"))
+    return mfa_views.signed_in_response(result, request.form.get("next"))
 
 
 @bp.post("/logout")
