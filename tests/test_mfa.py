@@ -220,3 +220,12 @@ def test_a_secret_sealed_under_another_key_does_not_open(app):
         assert sealing.unseal("totp-secret", sealed, bound_to="8") is None  # another account's row
         app.config["SECRET_KEY"] = "another key"
         assert sealing.unseal("totp-secret", sealed, bound_to="7") is None
+
+
+def test_the_operator_can_reset_two_step_sign_in_from_the_shell(app, enrolled, runner):
+    result = runner.invoke(args=["reset-two-step", "Physician@Clinic.test"])
+    assert result.exit_code == 0, result.output
+    assert user_row(app, "physician@clinic.test").mfa_enabled_at is None
+    (event,) = [r for r in audit_rows(app) if r.action == "mfa_reset"]
+    assert event.actor_email == "cli"
+    assert runner.invoke(args=["reset-two-step", "nobody@clinic.test"]).exit_code != 0

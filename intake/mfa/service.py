@@ -87,7 +87,7 @@ def new_recovery_codes(user_id: int) -> list[str]:
     return codes
 
 
-def reset(user_id: int, actor: StaffUser) -> StaffUser:
+def reset(user_id: int, actor: StaffUser | None) -> StaffUser:
     """An administrator clears a person's two-step sign-in (lost phone): they enrol again at their next sign-in."""
     with get_store().writing() as session:
         user = session.get(StaffUser, user_id)

@@ -29,6 +29,7 @@ from .. import accounts, audit, auth, export, questionnaire_ext
 from ..auth import AuthError, requires
 from ..db import get_store
 from ..kiosk import staff_views as kiosk_views
+from ..mfa import commands as mfa_commands
 from ..screening import age_on
 from ..store import audit as audit_store
 from ..store import drafts, search
@@ -278,5 +279,6 @@ def init_app(app: Flask) -> None:
     errors.register_csrf_handler("staff.mfa", after_csrf_failure)
     errors.register_csrf_handler("staff.kiosk", after_csrf_failure)
     accounts.init_app(app)
+    mfa_commands.init_app(app)
     audit.init_app(app)
     export.init_app(app)
