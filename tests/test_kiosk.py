@@ -191,3 +191,28 @@ def test_an_admin_revokes_a_kiosk(app, tablet, as_role):
     Patient(tablet).start()
     assert "/intake/resume/" in tablet.get("/intake/about-you").text
     assert tablet.get("/staff/").location.startswith("/staff/login")
+
+
+def test_kiosk_rows_settings_and_recovery_codes_work_on_both_databases(any_app):
+    from intake import accounts
+    from intake.models import utcnow
+    from intake.store import kiosks, settings
+    from intake.store import staff as staff_store
+
+    store = any_app.extensions["intake.store"]
+    with any_app.app_context():
+        user = accounts.create_user("desk@clinic.test", "staff", "correct horse battery")
+        with store.writing() as session:
+            first = kiosks.add(session, "a" * 64, "Front desk", user.id)
+            kiosks.add(session, "b" * 64, "Waiting room", user.id)
+            kiosks.revoke(session, first.id)
+            assert kiosks.revoke(session, first.id) is None  # only once
+            assert settings.put(session, "require_mfa", True) is None
+            staff_store.replace_recovery_codes(session, user.id, ["h1", "h2"], utcnow())
+        assert [d.name for d, _by in kiosks.listing(store)] == ["Waiting room", "Front desk"]  # active first
+        assert settings.get(store, "require_mfa") is True and settings.get(store, "missing", 7) == 7
+        assert staff_store.count_recovery_codes(store, user.id) == 2
+        with store.writing() as session:
+            row = session.get(type(user), user.id)
+            staff_store.set_mfa_secret(row, "JBSWY3DPEHPK3PXP")
+        assert staff_store.mfa_secret(staff_store.get_user(store, user.id)) == "JBSWY3DPEHPK3PXP"
