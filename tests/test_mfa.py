@@ -17,6 +17,7 @@ from intake.models import StaffUser
 from tests.staff_support import PASSWORD, actions, as_role, audit_rows, csrf, login, post, users  # noqa: F401
 
 SECRET = re.compile(r'id="mfa-secret">([A-Z2-7 ]+)<')
+ENROLLED_AT: dict[str, float] = {}  # secret -> when its confirming code was made
 
 
 def enrol(client) -> tuple[str, list[str]]:
@@ -24,7 +25,9 @@ def enrol(client) -> tuple[str, list[str]]:
     page = client.get("/staff/account/two-step").text
     assert 'src="data:image/svg+xml' in page  # the QR code, made on the server
     secret = SECRET.search(page).group(1).replace(" ", "")
-    response = client.post("/staff/account/two-step", data={"csrf_token": csrf(page), "code": pyotp.TOTP(secret).now()})
+    ENROLLED_AT[secret] = time.time()
+    first_code = pyotp.TOTP(secret).at(ENROLLED_AT[secret])
+    response = client.post("/staff/account/two-step", data={"csrf_token": csrf(page), "code": first_code})
     assert response.status_code == 200, response.text[:300]
     codes = re.findall(r"<li>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</li>", response.text)
     return secret, codes
@@ -87,7 +90,8 @@ def test_a_totp_sign_in_needs_the_password_then_the_code(app, enrolled):
     assert response.status_code == 302 and response.location == "/staff/login/code"
     assert auth.COOKIE not in " ".join(response.headers.getlist("Set-Cookie"))  # no session yet
     assert client.get("/staff/").location.startswith("/staff/login")
-    assert code_step(client, pyotp.TOTP(secret).now()).status_code == 401  # spent on the enrolment: a replay
+    spent = pyotp.TOTP(secret).at(ENROLLED_AT[secret])
+    assert code_step(client, spent).status_code == 401  # spent on the enrolment: a replay
     signed_in = code_step(client, next_code(secret))
     assert signed_in.status_code == 302 and signed_in.location == "/staff/"
     assert client.get("/staff/").status_code == 200

@@ -5,17 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -80,7 +70,7 @@ def start():
             draft_access.forget()
             notice = _("A form was started on this device earlier. If it is yours, open it with its private link.")
     return render_template("patient/start.html", draft=access.draft if access.open else None, offer=offer,
-                           notice=notice, q=questionnaire_ext.get(), tries=draft_access.max_tries())
+                           notice=notice, q=questionnaire_ext.get())
 
 
 @bp.post("/language")
