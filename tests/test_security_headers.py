@@ -13,7 +13,7 @@ from tests.conftest import make_app
 from tests.staff_support import add_submission, as_role, login, make_user, users  # noqa: F401
 
 PAGES = ["/staff/", "/staff/drafts", "/staff/export", "/staff/admin/users", "/staff/admin/audit",
-         "/staff/account/password", "/staff/submissions/{sid}"]
+         "/staff/account/password", "/staff/submissions/{sid}", "/staff/kiosk/", "/staff/account/two-step"]
 
 
 def _check_headers(response):
@@ -24,7 +24,7 @@ def _check_headers(response):
     assert response.headers["Referrer-Policy"] in ("no-referrer", "same-origin", "strict-origin-when-cross-origin")
 
 
-@pytest.mark.parametrize("path", ["/", "/staff/login", "/api/questionnaire", "/healthz", "/no-such-page"])
+@pytest.mark.parametrize("path", ["/", "/privacy", "/staff/login", "/api/questionnaire", "/healthz", "/no-such-page"])
 def test_public_responses_carry_the_security_headers(client, path):
     _check_headers(client.get(path))
 
