@@ -45,6 +45,14 @@ ACTIONS = {
     "file_decrypted": "Decrypted an export or backup file",
     "backup_made": "Made a backup",
     "backup_restored": "Restored a backup",
+    "mfa_challenge": "Password accepted; asked for a sign-in code",
+    "mfa_enrolled": "Turned on two-step sign-in",
+    "mfa_recovery_used": "Signed in with a recovery code",
+    "mfa_recovery_regenerated": "Made new recovery codes",
+    "mfa_reset": "Reset someone's two-step sign-in",
+    "mfa_required_changed": "Changed whether two-step sign-in is required",
+    "kiosk_started": "Signed a device in as a kiosk",
+    "kiosk_ended": "Ended kiosk mode on a device",
 }
 
 

@@ -35,13 +35,16 @@ MIN_PASSWORD = 12
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 ROLES = {"staff": "Front desk", "physician": "Physician", "admin": "Administrator"}
+# "export" is the front desk's contact list; "export_clinical" is every answer, FHIR and the PDFs (export.py).
 PERMISSIONS = {
     "staff": frozenset({"list", "export"}),
-    "physician": frozenset({"list", "export", "open", "review"}),
-    "admin": frozenset({"list", "export", "open", "review", "manage_users", "audit", "erase", "protection"}),
+    "physician": frozenset({"list", "export", "export_clinical", "open", "review"}),
+    "admin": frozenset({"list", "export", "export_clinical", "open", "review", "manage_users", "audit", "erase",
+                        "protection"}),
 }
-PUBLIC_ENDPOINTS = {"staff.login"}
+PUBLIC_ENDPOINTS = {"staff.login", "staff.mfa.code"}
 ALWAYS_ALLOWED = {"staff.logout", "staff.change_password"}
+MFA_SETUP = {"staff.mfa.setup", "staff.mfa.confirm"}
 
 
 class AuthError(ValueError):
@@ -90,19 +93,51 @@ class LoginResult:
     user: StaffUser | None = None
     token: str | None = None
     error: str = ""
+    needs_code: bool = False  # the password was right; the session starts only after second_step()
+    method: str = ""
 
 
-def _locked_message(until: dt.datetime) -> str:
+def locked_message(until: dt.datetime) -> str:
     minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
     return (f"This account is locked for {minutes} more minute{'s' if minutes != 1 else ''} after "
             f"{MAX_FAILURES} failed sign-ins. Try again later, or ask an administrator to reset the password.")
 
 
 WRONG = "That email and password do not match an account. Check both and try again."
+WRONG_CODE = ("That code is not right, or it was already used. Type the 6 digits your app shows now, "
+              "or one of your recovery codes.")
+
+
+def count_failure(session, user: StaffUser, now: dt.datetime, reason: str, message: str) -> LoginResult:
+    """Count a failed password or code toward the lockout, audit it, and say what to do."""
+    if user.first_failed_at is None or now - user.first_failed_at > FAILURE_WINDOW:
+        user.failed_logins, user.first_failed_at = 1, now
+    else:
+        user.failed_logins += 1
+    locked = user.failed_logins >= MAX_FAILURES
+    if locked:
+        user.locked_until, user.failed_logins, user.first_failed_at = now + LOCK_FOR, 0, None
+    audit.record_in(session, "login_failed", detail={"reason": reason, "locked": locked},
+                    actor_id=user.id, actor_email=user.email)
+    return LoginResult(error=locked_message(user.locked_until) if locked else message)
+
+
+def start_session(session, user: StaffUser, now: dt.datetime, method: str = "") -> LoginResult:
+    user.failed_logins, user.first_failed_at, user.locked_until, user.last_login_at = 0, None, None, now
+    token = secrets.token_urlsafe(32)
+    staff_store.add_session(session, token_hash(token), user.id, now)
+    audit.record_in(session, "login", detail={"second_step": method} if method else None,
+                    actor_id=user.id, actor_email=user.email)
+    return LoginResult(user=user, token=token, method=method)
 
 
 def login(email: str, password: str) -> LoginResult:
-    """Check the password, count failures, lock after too many; on success start a fresh session."""
+    """Check the password, count failures, lock after too many; on success start a fresh session.
+
+    With two-step sign-in on, a right password only earns the code step (needs_code, then
+    intake.mfa.service.second_step): no session yet,
+    and the failure count is not reset, so codes cannot be guessed by signing in again and again.
+    """
     email = normal_email(email)
     with get_store().writing() as session:
         user = staff_store.by_email(session, email)
@@ -114,27 +149,18 @@ def login(email: str, password: str) -> LoginResult:
         who = {"actor_id": user.id, "actor_email": user.email}
         if user.locked_until and user.locked_until > now:
             audit.record_in(session, "login_failed", detail={"reason": "locked"}, **who)
-            return LoginResult(error=_locked_message(user.locked_until))
+            return LoginResult(error=locked_message(user.locked_until))
         if not _verify(user.password_hash, password):
-            if user.first_failed_at is None or now - user.first_failed_at > FAILURE_WINDOW:
-                user.failed_logins, user.first_failed_at = 1, now
-            else:
-                user.failed_logins += 1
-            locked = user.failed_logins >= MAX_FAILURES
-            if locked:
-                user.locked_until, user.failed_logins, user.first_failed_at = now + LOCK_FOR, 0, None
-            audit.record_in(session, "login_failed", detail={"reason": "password", "locked": locked}, **who)
-            return LoginResult(error=_locked_message(user.locked_until) if locked else WRONG)
+            return count_failure(session, user, now, "password", WRONG)
         if not user.active:
             audit.record_in(session, "login_failed", detail={"reason": "deactivated"}, **who)
             return LoginResult(error="This account has been deactivated. Ask an administrator if you need access again.")
         if hasher().check_needs_rehash(user.password_hash):
             user.password_hash = hasher().hash(password)
-        user.failed_logins, user.first_failed_at, user.locked_until, user.last_login_at = 0, None, None, now
-        token = secrets.token_urlsafe(32)
-        staff_store.add_session(session, token_hash(token), user.id, now)
-        audit.record_in(session, "login", **who)
-        return LoginResult(user=user, token=token)
+        if user.mfa_enabled_at is not None:
+            audit.record_in(session, "mfa_challenge", **who)
+            return LoginResult(user=user, needs_code=True)
+        return start_session(session, user, now)
 
 
 @cache
@@ -211,7 +237,13 @@ def requires(permission: str) -> Callable:
 
 def guard():
     """before_request for every staff blueprint: sign-in first, then the view's permission."""
+    from . import kiosk
+    from .mfa import service as mfa
+
     endpoint = request.endpoint or ""
+    if kiosk.current_device() is not None and endpoint not in PUBLIC_ENDPOINTS:
+        # A kiosk shows the patient form only; signing in here (a staff member) ends kiosk mode.
+        return redirect(url_for("patient.start"))
     user = current_user()
     if endpoint in PUBLIC_ENDPOINTS:
         return None
@@ -224,6 +256,10 @@ def guard():
     if user.must_change_password and endpoint not in ALWAYS_ALLOWED:
         flash("Please choose a new password before you go on.", "warning")
         return redirect(url_for("staff.change_password"))
+    if endpoint not in ALWAYS_ALLOWED | MFA_SETUP and not mfa.enabled(user) and mfa.required():
+        flash("This clinic requires two-step sign-in. Set it up now: it takes a minute, with an app on your phone.",
+              "warning")
+        return redirect(url_for("staff.mfa.setup"))
     view = current_app.view_functions.get(endpoint)
     permission = getattr(view, "permission", None)
     # Deny by default: a staff view without a declared permission is refused to everyone.

@@ -37,6 +37,15 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "en",
     # Purge submissions this many days after they were submitted; None keeps them (see README: local law).
     "RETENTION_DAYS": None,
+    # Shared devices and kiosks (intake/web/draft_access.py, intake/kiosk/).
+    "DRAFT_IDLE_MINUTES": 15,  # a remembered draft locks after this long without a page of it
+    "DRAFT_UNLOCK_TRIES": 5,  # wrong dates of birth before this browser forgets the draft
+    "KIOSK_IDLE_SECONDS": 180,
+    "KIOSK_WARNING_SECONDS": 30,
+    "KIOSK_THANKS_SECONDS": 20,
+    "PRIVACY_CONTACT": "",  # who patients contact about privacy (intake/notice.py); else CLINIC_PHONE
+    "HSTS": None,  # None: on outside debug and testing (intake/security.py)
+    "HSTS_MAX_AGE": 365 * 24 * 3600,
 }
 
 

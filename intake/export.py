@@ -36,11 +36,24 @@ from .store import Store, search
 log = logging.getLogger(__name__)
 
 FORMATS = {
-    "csv": ("CSV for spreadsheets", "text/csv; charset=utf-8", "csv"),
+    "contacts": ("Contact list (CSV): names, contact details, visit dates, status and flag counts, no answers",
+                 "text/csv; charset=utf-8", "csv"),
+    "csv": ("CSV for spreadsheets, every answer", "text/csv; charset=utf-8", "csv"),
     "ndjson": ("NDJSON, one JSON record per line", "application/x-ndjson", "ndjson"),
     "fhir": ("FHIR R4 Bundle of QuestionnaireResponses", "application/fhir+json", "json"),
     "pdf-zip": ("ZIP of the PDF summaries", "application/zip", "zip"),
 }
+# Minimum necessary (DESIGN.md, Privacy): the one table of who may take which format. The export page, the
+# URL and any job that runs an export check it through may_export(); the CLI is an operator tool (see README).
+FORMAT_PERMISSIONS = {
+    "contacts": "export",  # every staff role: administrative columns only
+    "csv": "export_clinical",  # physicians and administrators: answers, flags, PDFs
+    "ndjson": "export_clinical",
+    "fhir": "export_clinical",
+    "pdf-zip": "export_clinical",
+}
+# The answers the front desk needs to reach a patient; nothing medical. Kept in step with consultation.yaml.
+CONTACT_ANSWERS = ("first_name", "last_name", "preferred_name", "phone", "email", "preferred_contact")
 META_COLUMNS = ("reference", "submission_id", "submitted_at", "status", "reviewed_at",
                 "questionnaire_version", "language", "has_stop_flags", "flags")
 # A spreadsheet runs a cell that starts with one of these as a formula.
@@ -50,6 +63,17 @@ FLUSH_BYTES = 64 * 1024
 
 class ExportError(ValueError):
     """A request the person can fix; the message says how."""
+
+
+def may_export(fmt: str, can: Callable[[str], bool]) -> bool:
+    """Whether a person with these permissions may take this format (unknown formats: nobody)."""
+    permission = FORMAT_PERMISSIONS.get(fmt)
+    return permission is not None and can(permission)
+
+
+def formats_for(can: Callable[[str], bool]) -> dict[str, tuple[str, str, str]]:
+    """The formats this person may take, in page order."""
+    return {fmt: spec for fmt, spec in FORMATS.items() if may_export(fmt, can)}
 
 
 # --- dates -------------------------------------------------------------------------------------------------------
@@ -176,6 +200,32 @@ def stream_csv(rows: Iterable[Any], q: Questionnaire) -> Iterator[bytes]:
     writer.writerow(columns(q))
     for row in rows:
         writer.writerow(csv_cells(row, segments))
+        if buffer.tell() >= FLUSH_BYTES:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def contact_columns() -> list[str]:
+    from .screening import SEVERITIES
+
+    return ["reference", *CONTACT_ANSWERS, "visit_date", "status", *(f"flags_{s}" for s in SEVERITIES)]
+
+
+def stream_contacts(rows: Iterable[Any], q: Questionnaire) -> Iterator[bytes]:
+    """The front desk's CSV: who, how to reach them, when they visit, and how many flags of each severity."""
+    from .screening import SEVERITIES
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(contact_columns())
+    for row in rows:
+        answers = row.answers or {}
+        severities = [f.get("severity") for f in row.flags or ()]
+        writer.writerow([row.reference, *(cell(answers.get(k)) for k in CONTACT_ANSWERS), cell(answers.get("visit_date")),
+                         row.status, *(str(severities.count(s)) for s in SEVERITIES)])
         if buffer.tell() >= FLUSH_BYTES:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -376,7 +426,8 @@ class Job:
                   else search.iter_rows(store, *self.bounds))
         if progress:
             source = _counted(source, progress)
-        writer = {"csv": stream_csv, "ndjson": stream_ndjson, "fhir": stream_fhir, "pdf-zip": stream_pdf_zip}[self.format]
+        writer = {"contacts": stream_contacts, "csv": stream_csv,
+                   "ndjson": stream_ndjson, "fhir": stream_fhir, "pdf-zip": stream_pdf_zip}[self.format]
         return writer(source, q)
 
 

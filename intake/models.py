@@ -59,6 +59,8 @@ class Draft(EncryptedRow, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    # Wrong dates of birth typed to reopen it on a shared device; the resume link resets it (intake.web.draft_access).
+    unlock_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Submission(EncryptedRow, Base):
@@ -117,6 +119,11 @@ class StaffUser(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # TOTP (intake.mfa): the secret sealed with a key kept outside the database; set from the first
+    # enrolment step, and in force once mfa_enabled_at is set. mfa_last_step refuses a replayed code.
+    mfa_secret: Mapped[str | None] = mapped_column(String(300))
+    mfa_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    mfa_last_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class StaffSession(Base):
@@ -148,3 +155,50 @@ class AuditEvent(Base):
 
 
 track_key_ids(Base)
+class RecoveryCode(Base):
+    """A one-time MFA recovery code, stored as an argon2id hash; used_at is set when it is spent."""
+
+    __tablename__ = "staff_recovery_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Setting(Base):
+    """Clinic-wide settings an administrator changes in the app (e.g. require_mfa)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KioskDevice(Base):
+    """A clinic tablet signed in as a kiosk; its cookie carries a random token, this row only its SHA-256."""
+
+    __tablename__ = "kiosk_devices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class MailRequest(Base):
+    """An e-mail a patient asked for (the resume link, from a kiosk), waiting for the mailer.
+
+    No secret is kept: the mailer mints a fresh resume token for the draft when it sends.
+    """
+
+    __tablename__ = "mail_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

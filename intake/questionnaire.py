@@ -30,12 +30,14 @@ DEFAULT_PATH = Path(__file__).parent / "questionnaires" / "consultation.yaml"
 QUESTION_KEYS = {
     "link_id", "type", "text", "help", "required", "max_length", "min", "max", "choices",
     "enable_when", "items", "repeats", "max_repeats", "widget", "format", "autocomplete",
-    "inputmode", "not_future", "not_past", "scored", "signature", "accept", "max_bytes", "short",
+    "inputmode", "not_future", "not_past", "scored", "signature", "accept", "max_bytes", "short", "link",
 }
+# A phrase of a question's text can link to one of these patient pages (e.g. "privacy notice" -> /privacy).
+LINK_PAGES = {"privacy"}
 ATTACHMENT_TYPES = ("image/png",)
 CHOICE_KEYS = {"code", "label", "score", "exclusive"}
 # Section ids become wizard URLs (/intake/<id>); these are taken by other pages.
-RESERVED_SECTION_IDS = {"review", "thanks", "start", "start-over", "resume"}
+RESERVED_SECTION_IDS = {"review", "thanks", "start", "start-over", "resume", "continue"}
 SECTION_ID = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
@@ -77,6 +79,7 @@ class Question:
     accept: str = ""
     max_bytes: int = 0
     short: str = ""  # the physician's terse label (PDF, exports); the patient sees `text`
+    link: dict | None = None  # {text: a phrase of `text`, page: one of LINK_PAGES}: that phrase becomes a link
 
     @property
     def label(self) -> str:
@@ -171,6 +174,10 @@ def _question(raw: Any, where: str, in_group: str = "") -> Question:
     if qtype == "attachment" and (raw.get("accept") not in ATTACHMENT_TYPES or not isinstance(raw.get("max_bytes"), int)
                                   or not 0 < raw["max_bytes"] <= 1_000_000):
         raise _fail(where, f"an attachment needs accept (one of {list(ATTACHMENT_TYPES)}) and max_bytes up to 1000000")
+    link = raw.get("link")
+    if link is not None and (not isinstance(link, dict) or set(link) != {"text", "page"} or link["page"] not in LINK_PAGES
+                             or not isinstance(link["text"], str) or link["text"] not in raw["text"]):
+        raise _fail(where, f"link needs text (a phrase of the question's text) and page (one of {sorted(LINK_PAGES)})")
     items: tuple[Question, ...] = ()
     if qtype == "group":
         if in_group:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -15,6 +15,7 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 PUBLIC_NO_STORE_EXEMPT = ("static",)
+HSTS_MAX_AGE = 365 * 24 * 3600  # one year: the usual value, and what browsers' preload lists ask for
 
 
 def _headers(response: Response) -> Response:
@@ -25,11 +26,28 @@ def _headers(response: Response) -> Response:
     if request.endpoint not in PUBLIC_NO_STORE_EXEMPT:
         # Patient answers and staff views must never sit in a shared cache.
         response.headers["Cache-Control"] = "no-store"
+    if hsts := current_app.config.get("HSTS_HEADER"):
+        response.headers.setdefault("Strict-Transport-Security", hsts)
     return response
+
+
+def hsts_header(app: Flask) -> str:
+    """Strict-Transport-Security outside debug and testing (HSTS = True or False in config decides otherwise).
+
+    Subdomains are left out unless HSTS_INCLUDE_SUBDOMAINS: a clinic's other sites may not all have TLS.
+    """
+    wanted = app.config.get("HSTS")
+    if wanted is None:
+        wanted = not (app.debug or app.testing)
+    if not wanted:
+        return ""
+    header = f"max-age={int(app.config.get('HSTS_MAX_AGE', HSTS_MAX_AGE))}"
+    return header + ("; includeSubDomains" if app.config.get("HSTS_INCLUDE_SUBDOMAINS") else "")
 
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    app.config["HSTS_HEADER"] = hsts_header(app)
     app.after_request(_headers)
     redact.install()
     if proxies := int(app.config.get("TRUSTED_PROXIES", 0)):

@@ -38,7 +38,7 @@ def _set_submitted(app, submission, when: dt.datetime):
 
 def test_csv_has_one_column_per_link_id_in_questionnaire_order(app, as_role):
     add_submission(app)
-    header = _header(as_role("staff").get("/staff/export?format=csv"))
+    header = _header(as_role("physician").get("/staff/export?format=csv"))
     assert header[:len(export.META_COLUMNS)] == list(export.META_COLUMNS)
     answers = header[len(export.META_COLUMNS):]
     assert len(answers) == len(set(answers))
@@ -56,7 +56,7 @@ def test_csv_has_one_column_per_link_id_in_questionnaire_order(app, as_role):
 
 def test_csv_cells_join_multi_choice_flatten_repeats_and_list_flags(app, as_role):
     add_submission(app, flags=[STOP])
-    (row,) = _csv(as_role("staff").get("/staff/export?format=csv"))
+    (row,) = _csv(as_role("physician").get("/staff/export?format=csv"))
     assert row["medications"] == "nsaid_supplement; topical_retinoid"
     assert row["neurotoxin_1_product"] == "abobotulinumtoxinA"
     assert row["neurotoxin_1_areas"] == "forehead; crows_feet"
@@ -71,14 +71,14 @@ def test_csv_cells_join_multi_choice_flatten_repeats_and_list_flags(app, as_role
 @pytest.mark.parametrize("payload", ["=HYPERLINK(\"http://x\")", "+1+2", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"])
 def test_csv_defuses_formula_injection(app, as_role, payload):
     add_submission(app, other_medications=payload, goals="Plain text stays as is")
-    (row,) = _csv(as_role("staff").get("/staff/export?format=csv"))
+    (row,) = _csv(as_role("physician").get("/staff/export?format=csv"))
     assert row["other_medications"] == "'" + payload
     assert row["goals"] == "Plain text stays as is"
 
 
 def test_the_phone_number_keeps_its_plus_but_cannot_run(app, as_role):
     add_submission(app)
-    (row,) = _csv(as_role("staff").get("/staff/export?format=csv"))
+    (row,) = _csv(as_role("physician").get("/staff/export?format=csv"))
     assert row["phone"] == "'+1 555 201 3344"
 
 
@@ -89,7 +89,7 @@ def test_exports_cover_the_date_range_in_clinic_days(app, as_role):
     _set_submitted(app, inside, dt.datetime(2026, 3, 10, 23, 59, tzinfo=dt.UTC))
     _set_submitted(app, before, dt.datetime(2026, 3, 1, 23, 59, tzinfo=dt.UTC))
     _set_submitted(app, after, dt.datetime(2026, 3, 11, 0, 0, tzinfo=dt.UTC))
-    response = as_role("staff").get("/staff/export?format=csv&from=2026-03-02&to=2026-03-10")
+    response = as_role("physician").get("/staff/export?format=csv&from=2026-03-02&to=2026-03-10")
     assert [r["last_name"] for r in _csv(response)] == ["Inside"]
     assert response.headers["X-Export-Count"] == "1"
     assert 'filename="intake-csv-2026-03-02-to-2026-03-10.csv"' in response.headers["Content-Disposition"]
@@ -101,13 +101,13 @@ def test_exports_cover_the_date_range_in_clinic_days(app, as_role):
     ("format=csv&from=2026-03-10&to=2026-03-01", "after the “to” date"),
 ])
 def test_a_bad_export_request_says_how_to_fix_it(app, as_role, query, message):
-    response = as_role("staff").get(f"/staff/export?{query}")
+    response = as_role("physician").get(f"/staff/export?{query}")
     assert response.status_code == 400 and message in response.text
 
 
 def test_ndjson_is_one_record_per_line(app, as_role):
     first, second = add_submission(app), add_submission(app, flags=[STOP])
-    response = as_role("staff").get("/staff/export?format=ndjson")
+    response = as_role("physician").get("/staff/export?format=ndjson")
     lines = response.data.decode("utf-8").splitlines()
     records = [json.loads(line) for line in lines]
     assert [r["submission_id"] for r in records] == [first.id, second.id]
@@ -117,7 +117,7 @@ def test_ndjson_is_one_record_per_line(app, as_role):
 def test_fhir_bundle_validates_with_fhir_resources(app, as_role):
     add_submission(app)
     add_submission(app, neurotoxin_ever=False, neurotoxin=None)
-    response = as_role("staff").get("/staff/export?format=fhir")
+    response = as_role("physician").get("/staff/export?format=fhir")
     assert response.mimetype == "application/fhir+json"
     bundle = Bundle.model_validate_json(response.data)
     assert bundle.type == "collection" and len(bundle.entry) == 2
@@ -134,7 +134,7 @@ def test_fhir_bundle_validates_with_fhir_resources(app, as_role):
 def test_pdf_zip_holds_one_pdf_per_submission_an_index_and_a_note_for_failures(app, as_role, fake_pdf):
     ok, broken = add_submission(app), add_submission(app)
     fake_pdf.failing.add(broken.id)
-    response = as_role("staff").get("/staff/export?format=pdf-zip")
+    response = as_role("physician").get("/staff/export?format=pdf-zip")
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = archive.namelist()
     assert f"intake-{ok.reference}.pdf" in names and f"intake-{broken.reference}-NOT-RENDERED.txt" in names
@@ -146,7 +146,7 @@ def test_pdf_zip_holds_one_pdf_per_submission_an_index_and_a_note_for_failures(a
 
 def test_every_export_is_streamed(app, as_role):
     add_submission(app)
-    client = as_role("staff")
+    client = as_role("physician")
     for fmt in export.FORMATS:
         if fmt != "pdf-zip":
             assert client.get(f"/staff/export?format={fmt}").is_streamed
@@ -218,7 +218,58 @@ def test_the_export_command_refuses_a_bad_date(runner, tmp_path):
 def test_a_web_export_is_recorded_with_its_count_before_it_streams(app, users, as_role):
     add_submission(app)
     add_submission(app)
-    as_role("staff").get("/staff/export?format=ndjson&from=2000-01-01")
+    as_role("physician").get("/staff/export?format=ndjson&from=2000-01-01")
     (event,) = [r for r in audit_rows(app) if r.action == "export"]
     assert event.detail == {"format": "ndjson", "from": "2000-01-01", "to": "", "count": 2}
-    assert event.actor_id == users["staff"].id
+    assert event.actor_id == users["physician"].id
+
+
+# --- minimum necessary: the front desk's contact list --------------------------------------------------------------
+
+MEDICAL_ANSWERS = ("Levothyroxine", "Penicillin", "lidocaine", "cold_sores", "topical_retinoid", "abobotulinumtoxinA",
+                   "1986-04-12", "Pregnant", "pregnancy", "acne_scars", "Softer lines")
+
+
+def test_the_front_desk_export_has_administrative_columns_only(app, as_role):
+    add_submission(app, flags=[STOP, {**STOP, "severity": "review", "rule_id": "retinoid"},
+                               {**STOP, "severity": "review", "rule_id": "x"}])
+    response = as_role("staff").get("/staff/export?format=contacts")
+    assert response.status_code == 200
+    assert _header(response) == ["reference", "first_name", "last_name", "preferred_name", "phone", "email",
+                                 "preferred_contact", "visit_date", "status", "flags_stop", "flags_review", "flags_note"]
+    (row,) = _csv(response)
+    assert row["first_name"] == "Maria" and row["last_name"] == "López" and row["email"] == "maria.lopez@example.com"
+    assert row["phone"] == "'+1 555 201 3344"  # formula guard: a leading + is defused
+    assert (row["flags_stop"], row["flags_review"], row["flags_note"]) == ("1", "2", "0")
+    assert row["status"] == "new" and row["visit_date"] == EXPECTED["visit_date"]
+    body = response.data.decode("utf-8-sig")
+    for medical in MEDICAL_ANSWERS:
+        assert medical not in body, medical
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson", "fhir", "pdf-zip"])
+def test_the_front_desk_cannot_take_a_clinical_export_by_url(app, as_role, fake_pdf, fmt):
+    add_submission(app)
+    response = as_role("staff").get(f"/staff/export?format={fmt}")
+    assert response.status_code == 403
+    assert "Levothyroxine" not in response.text and "%PDF" not in response.text
+    assert "Not available to your role" in response.text
+
+
+def test_the_export_page_offers_each_role_only_what_it_may_take(app, as_role):
+    desk = as_role("staff").get("/staff/export").text
+    assert 'value="contacts"' in desk
+    for fmt in ("csv", "ndjson", "fhir", "pdf-zip"):
+        assert f'value="{fmt}"' not in desk
+    for role in ("physician", "admin"):
+        page = as_role(role).get("/staff/export").text
+        assert all(f'value="{fmt}"' in page for fmt in export.FORMATS)
+
+
+def test_every_format_has_a_permission_and_only_contacts_is_for_the_front_desk():
+    from intake import auth
+
+    assert set(export.FORMAT_PERMISSIONS) == set(export.FORMATS)
+    desk = [f for f in export.FORMATS if export.may_export(f, lambda p: p in auth.PERMISSIONS["staff"])]
+    assert desk == ["contacts"]
+    assert not export.may_export("xls", lambda p: True)

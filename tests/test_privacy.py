@@ -22,7 +22,7 @@ def test_session_cookie_holds_no_answers(app, patient):
     text = json.dumps(session, default=str)
     for value in ("Maria", "López", "maria.lopez@example.com", "1986-04-12", "Levothyroxine", "Penicillin"):
         assert value not in text
-    assert set(session) <= {"draft", "csrf_token", "lang", "submitted", "_permanent"}
+    assert set(session) <= {"draft", "draft_seen", "forgotten", "kiosk_seen", "csrf_token", "lang", "submitted", "_permanent"}
 
 
 def test_no_answer_ever_appears_in_a_url(app, patient, caplog):

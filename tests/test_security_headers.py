@@ -13,7 +13,7 @@ from tests.conftest import make_app
 from tests.staff_support import add_submission, as_role, login, make_user, users  # noqa: F401
 
 PAGES = ["/staff/", "/staff/drafts", "/staff/export", "/staff/admin/users", "/staff/admin/audit",
-         "/staff/account/password", "/staff/submissions/{sid}"]
+         "/staff/account/password", "/staff/submissions/{sid}", "/staff/kiosk/", "/staff/account/two-step"]
 
 
 def _check_headers(response):
@@ -24,7 +24,7 @@ def _check_headers(response):
     assert response.headers["Referrer-Policy"] in ("no-referrer", "same-origin", "strict-origin-when-cross-origin")
 
 
-@pytest.mark.parametrize("path", ["/", "/staff/login", "/api/questionnaire", "/healthz", "/no-such-page"])
+@pytest.mark.parametrize("path", ["/", "/privacy", "/staff/login", "/api/questionnaire", "/healthz", "/no-such-page"])
 def test_public_responses_carry_the_security_headers(client, path):
     _check_headers(client.get(path))
 
@@ -85,3 +85,20 @@ def test_the_session_cookie_holds_no_patient_data(app, as_role):
     client.post("/staff/", data={"csrf_token": token, "q": "López"})
     jar = " ".join(c.value for c in client._cookies.values())
     assert "pez" not in jar.lower() and "maria" not in jar.lower()
+
+
+def test_hsts_is_sent_outside_debug_and_testing(production_app):
+    response = production_app.test_client().get("/", base_url="https://clinic.example")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_hsts_is_not_sent_in_testing_or_debug_unless_asked(app, tmp_path, migrated_sqlite):
+    assert "Strict-Transport-Security" not in app.test_client().get("/").headers
+    shutil.copy(migrated_sqlite, tmp_path / "debug.sqlite3")
+    debug = make_app(tmp_path, f"sqlite:///{tmp_path / 'debug.sqlite3'}", TESTING=False, DEBUG=True)
+    assert "Strict-Transport-Security" not in debug.test_client().get("/").headers
+    asked = make_app(tmp_path, f"sqlite:///{tmp_path / 'debug.sqlite3'}", HSTS=True, HSTS_MAX_AGE=600,
+                     HSTS_INCLUDE_SUBDOMAINS=True)
+    assert asked.test_client().get("/staff/login").headers["Strict-Transport-Security"] == "max-age=600; includeSubDomains"
+    for made in (debug, asked):
+        made.extensions["intake.store"].engine.dispose()

@@ -10,7 +10,7 @@ import pytest
 from tests.staff_support import add_submission, as_role, csrf, fake_pdf, users  # noqa: F401
 
 PUBLIC_PREFIXES = ("patient.", "api.")
-PUBLIC = {"static", "staff.login"}
+PUBLIC = {"static", "staff.login", "staff.mfa.code"}
 
 
 def _public(endpoint: str) -> bool:
@@ -62,7 +62,12 @@ MATRIX = [
     ("staff.dashboard", "POST", "/staff/", {"q": "lopez"}, {S, P, A}),
     ("staff.draft_list", "GET", "/staff/drafts", None, {S, P, A}),
     ("staff.export_view", "GET", "/staff/export", None, {S, P, A}),
-    ("staff.export_view", "GET", "/staff/export?format=csv", None, {S, P, A}),
+    # Minimum necessary: every export format, by role (export.FORMAT_PERMISSIONS).
+    ("staff.export_view", "GET", "/staff/export?format=contacts", None, {S, P, A}),
+    ("staff.export_view", "GET", "/staff/export?format=csv", None, {P, A}),
+    ("staff.export_view", "GET", "/staff/export?format=ndjson", None, {P, A}),
+    ("staff.export_view", "GET", "/staff/export?format=fhir", None, {P, A}),
+    ("staff.export_view", "GET", "/staff/export?format=pdf-zip", None, {P, A}),
     ("staff.change_password", "GET", "/staff/account/password", None, {S, P, A}),
     ("staff.change_password", "POST", "/staff/account/password", {}, {S, P, A}),
     ("staff.logout", "POST", "/staff/logout", {}, {S, P, A}),
@@ -80,6 +85,15 @@ MATRIX = [
     ("staff.erasure.erase", "GET", "/staff/submissions/{sid}/erase", None, {A}),
     ("staff.erasure.erase", "POST", "/staff/submissions/{sid}/erase", {"reason": "duplicate", "confirm": "wrong"}, {A}),
     ("staff.protection.overview", "GET", "/staff/admin/data-protection", None, {A}),
+    ("staff.mfa.setup", "GET", "/staff/account/two-step", None, {S, P, A}),
+    ("staff.mfa.confirm", "POST", "/staff/account/two-step", {"code": "000000"}, {S, P, A}),
+    ("staff.mfa.recovery_codes", "POST", "/staff/account/two-step/recovery-codes", {}, {S, P, A}),
+    ("staff.mfa.reset", "POST", "/staff/admin/users/{uid}/reset-two-step", {}, {A}),
+    ("staff.mfa.require", "POST", "/staff/admin/require-two-step", {"required": "0"}, {A}),
+    ("staff.kiosk.index", "GET", "/staff/kiosk/", None, {S, P, A}),
+    ("staff.kiosk.revoke", "POST", "/staff/kiosk/1/revoke", {}, {A}),
+    # Last: starting kiosk mode signs this browser out of the workspace.
+    ("staff.kiosk.start", "POST", "/staff/kiosk/start", {"name": "Waiting room"}, {S, P, A}),
 ]
 
 
@@ -109,6 +123,13 @@ def test_role_endpoint_matrix(app, users, as_role, fake_pdf, role, endpoint, met
         assert "Not available to your role" in response.text
 
 
+def test_the_matrix_covers_every_export_format():
+    from intake import export
+
+    covered = {path.partition("format=")[2] for endpoint, _m, path, *_ in MATRIX if endpoint == "staff.export_view"}
+    assert set(export.FORMATS) <= covered
+
+
 def test_a_staff_view_that_declares_no_permission_is_refused_to_everyone(app, users, as_role, monkeypatch):
     monkeypatch.delattr(app.view_functions["staff.draft_list"], "permission")
     assert as_role(A).get("/staff/drafts").status_code == 403
@@ -119,3 +140,18 @@ def test_front_desk_sees_names_but_no_link_into_the_record(app, users, as_role):
     page = as_role(S).get("/staff/").text
     assert "López, Maria (Mari)" in page and f"/staff/submissions/{submission.id}" not in page
     assert f"/staff/submissions/{submission.id}" in as_role(P).get("/staff/").text
+
+
+def test_front_desk_pages_show_flag_counts_but_no_flag_text_or_answers(app, users, as_role):
+    flags = [{"rule_id": "pregnancy", "severity": "stop", "treatment": "both", "message": "Pregnant or breastfeeding",
+              "source": "x"}]
+    add_submission(app, flags=flags, other_medications="Levothyroxine 50 mcg daily")
+    client = as_role(S)
+    client.get("/staff/")  # the dashboard, then a search, then the forms in progress
+    token = csrf(client.get("/staff/").text)
+    pages = [client.get("/staff/").text, client.post("/staff/", data={"csrf_token": token, "q": "lopez"}).text,
+             client.get("/staff/drafts").text]
+    assert "1 stop" in pages[0]
+    for page in pages:
+        for medical in ("Pregnant", "pregnancy", "Levothyroxine", "Penicillin", "lidocaine"):
+            assert medical not in page

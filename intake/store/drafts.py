@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from ..models import Draft, utcnow
 from . import Store
@@ -77,3 +77,32 @@ def in_progress(store: Store, limit: int = 50) -> list[Draft]:
 def count_in_progress(store: Store) -> int:
     with store.reading() as session:
         return session.scalar(select(func.count()).select_from(Draft).where(Draft.expires_at > utcnow()))
+
+
+def get_by_id(store: Store, draft_id: int) -> Draft | None:
+    with store.reading() as session:
+        return session.scalar(select(Draft).where(Draft.id == draft_id, Draft.expires_at > utcnow()))
+
+
+def count_unlock_failure(store: Store, token: str) -> int:
+    """Count one wrong date of birth typed to reopen the draft on a shared device; return the count so far."""
+    with store.writing() as session:
+        draft = session.scalar(select(Draft).where(Draft.token_hash == hash_token(token)))
+        if draft is None:
+            return 0
+        draft.unlock_failures = (draft.unlock_failures or 0) + 1
+        return draft.unlock_failures
+
+
+def reset_unlock_failures(store: Store, token: str) -> None:
+    with store.writing() as session:
+        session.execute(update(Draft).where(Draft.token_hash == hash_token(token)).values(unlock_failures=0))
+
+
+def reissue_token(store: Store, draft_id: int) -> str | None:
+    """Give the draft a new resume token (the old one stops working); for links sent by e-mail (issue 12)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    with store.writing() as session:
+        found = session.execute(update(Draft).where(Draft.id == draft_id, Draft.expires_at > utcnow())
+                                .values(token_hash=hash_token(token), unlock_failures=0)).rowcount
+    return token if found else None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import StaffSession, StaffUser, utcnow
+from ..models import RecoveryCode, StaffSession, StaffUser, utcnow
 from . import Store
 
 
@@ -76,3 +76,37 @@ def revoke_user_sessions(session: Session, user_id: int, now: dt.datetime | None
         update(StaffSession).where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))
         .values(revoked_at=now or utcnow())
     ).rowcount
+
+
+# --- two-step sign-in (intake.mfa) ---------------------------------------------------------------------------------
+# The TOTP secret is read and written only here, sealed with a key outside the database (intake.sealing), so the
+# lead can swap in intake/crypto/ in one place.
+
+def mfa_secret(user: StaffUser) -> str | None:
+    """The account's TOTP secret in the clear, or None (none set, or sealed under a key we no longer have)."""
+    from ..sealing import unseal
+
+    return unseal("totp-secret", user.mfa_secret, bound_to=str(user.id))
+
+
+def set_mfa_secret(user: StaffUser, secret: str | None) -> None:
+    """Store (or clear) the TOTP secret on a user row attached to the caller's write session."""
+    from ..sealing import seal
+
+    user.mfa_secret = seal("totp-secret", secret, bound_to=str(user.id)) if secret else None
+
+
+def unused_recovery_codes(session: Session, user_id: int) -> list[RecoveryCode]:
+    return list(session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))))
+
+
+def count_recovery_codes(store: Store, user_id: int) -> int:
+    with store.reading() as session:
+        return session.scalar(select(func.count()).select_from(RecoveryCode)
+                              .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None)))
+
+
+def replace_recovery_codes(session: Session, user_id: int, hashes: list[str], now: dt.datetime) -> None:
+    """Void every code the user had and store the new ones (hashes only)."""
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    session.add_all(RecoveryCode(user_id=user_id, code_hash=h, created_at=now) for h in hashes)

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from .. import accounts, audit, auth
 from ..auth import AuthError, requires
 from ..db import get_store
+from ..mfa import service as mfa
 from ..models import utcnow
 from ..store import audit as audit_store
 from ..store import staff as staff_store
@@ -20,7 +21,7 @@ AUDIT_PAGE = 50
 def _users_page(*, error: str = "", status: int = 200, created: tuple[str, str] | None = None, values=None):
     return render_template(
         "staff/users.html", users=staff_store.list_users(get_store()), error=error, created=created,
-        values=values or {}, min_length=auth.MIN_PASSWORD, now=utcnow(),
+        values=values or {}, min_length=auth.MIN_PASSWORD, now=utcnow(), mfa_required=mfa.required(),
     ), status
 
 

@@ -15,10 +15,17 @@ from .. import forms, i18n, questionnaire_ext
 from .. import submission as submitting
 from ..conditions import referenced_ids
 from ..db import get_store
+from ..kiosk import current_device
+from ..kiosk import patient_side as kiosk_side
+from ..kiosk import views as kiosk_views
 from ..questionnaire import Questionnaire, Section
 from ..store import drafts
+from . import draft_access, patient_access
 
 bp = Blueprint("patient", __name__)
+bp.before_request(kiosk_side.enforce_idle)
+bp.register_blueprint(kiosk_views.bp)  # nested: the kiosk's reset, "I'm still here" and "e-mail my link"
+patient_access.register(bp)  # "Continue as …?", the privacy notice, the kiosk's template context
 
 REVIEW = "review"
 
@@ -41,27 +48,29 @@ def _page_url(page: str | None) -> str:
 
 
 def current_draft() -> tuple[str | None, Any]:
-    """Return (token, draft) from the session, or from the form's hidden field if the session was lost."""
-    store = get_store()
-    token = session.get("draft")
-    draft = drafts.get(store, token)
-    if draft is None and request.method == "POST":
-        token = request.form.get("draft_token", "")
-        draft = drafts.get(store, token)
-        if draft is not None:
-            session["draft"] = token
-    return (token, draft) if draft is not None else (None, None)
+    """Return (token, draft) when this browser may use the draft now (intake.web.draft_access), else (None, None)."""
+    access = draft_access.resolve()
+    return (access.token, access.draft) if access.open else (None, None)
 
 
 def _lost_draft():
-    flash(_("We could not find your saved answers. Links to saved forms last 7 days. Please start again."), "warning")
+    if current_device() is None:
+        flash(_("We could not find your saved answers. Links to saved forms last 7 days. Please start again."), "warning")
     return redirect(url_for(".start"))
 
 
 @bp.get("/")
 def start():
-    token, draft = current_draft()
-    return render_template("patient/start.html", draft=draft, q=questionnaire_ext.get())
+    access = draft_access.resolve()
+    offer, notice = None, ""
+    if access.draft is not None and not access.open:
+        offer = draft_access.offer_name(access.draft)
+        if offer is None:
+            # Nothing safe to offer it by: this browser forgets it; its link still opens it.
+            draft_access.forget()
+            notice = _("A form was started on this device earlier. If it is yours, open it with its private link.")
+    return render_template("patient/start.html", draft=access.draft if access.open else None, offer=offer,
+                           notice=notice, q=questionnaire_ext.get())
 
 
 @bp.post("/language")
@@ -75,15 +84,15 @@ def language():
 def begin():
     q = questionnaire_ext.get()
     token, _draft = drafts.create(get_store(), page=q.sections[0].id, language=str(get_locale()))
-    session["draft"] = token
-    session.permanent = True
+    draft_access.remember(token)
     return redirect(_page_url(q.sections[0].id))
 
 
 @bp.post("/intake/start-over")
 def start_over():
-    session.pop("draft", None)
-    return redirect(url_for(".start"))
+    """ "Not you? Start a new form": forget the remembered draft here and begin a fresh one."""
+    draft_access.forget()
+    return begin()
 
 
 @bp.get("/intake/resume/<token>")
@@ -91,8 +100,8 @@ def resume(token: str):
     draft = drafts.get(get_store(), token)
     if draft is None:
         return render_template("patient/resume_missing.html"), 404
-    session["draft"] = token
-    session.permanent = True
+    drafts.reset_unlock_failures(get_store(), token)
+    draft_access.remember(token)
     # Redirect at once, so the token leaves the address bar.
     return redirect(_page_url(draft.page))
 
@@ -128,6 +137,7 @@ def render_section(q: Questionnaire, section: Section, form: Any, token: str, dr
     client = {question.link_id for question in conditional if referenced_ids(question.enable_when) & page_ids}
     return render_template(
         "patient/section.html", q=q, section=section, form=form, draft=draft, token=token,
+        ticket=draft_access.page_ticket(token),
         server_hidden={question.link_id for question in conditional} - client - visible,
         client_conditional=client,
         pages=wizard(q), page=section.id, is_last=section is q.sections[-1],
@@ -177,7 +187,10 @@ def section(section_id: str):
     is_last = section is q.sections[-1]
     if request.method == "POST" and is_last and (done := submitting.already_submitted(request.form.get("submit_token"))):
         return _thanks_redirect(done)
-    token, draft = current_draft()
+    access = draft_access.resolve()
+    if access.stale:
+        return patient_access.stale_page()
+    token, draft = access.token, access.draft
     if draft is None:
         # A concurrent submit may have just turned the draft into a submission.
         if request.method == "POST" and (done := submitting.already_submitted(request.form.get("submit_token"))):
@@ -185,6 +198,8 @@ def section(section_id: str):
         return _lost_draft()
     form_cls = forms.form_class(section)
     if request.method == "GET":
+        if not access.open:
+            return patient_access.locked()
         form = form_cls(formdata=forms.answers_formdata(section, draft.answers))
         return render_section(q, section, form, token, draft)
 
@@ -195,6 +210,10 @@ def section(section_id: str):
         formdata = _renumber_without(request.form, group, int(index) if index.isdigit() else -1)
     form = form_cls(formdata=formdata)
     answers = answers_mod.prune(q, forms.merge(section, draft.answers, forms.form_answers(section, form)))
+    if not access.open:
+        # Lose nothing the page carried, but show nothing more until the person proves it is their form.
+        drafts.save(get_store(), token, answers, section.id)
+        return patient_access.locked()
 
     if action == "back":
         previous = _neighbour(q, section.id, -1)
@@ -229,7 +248,10 @@ def _submit(q: Questionnaire, token: str, draft: Any, answers: dict):
 
 
 def _thanks_redirect(submission: Any):
-    session.pop("draft", None)
+    if current_device() is not None:
+        kiosk_side.reset()  # the kiosk forgets this patient now; the thanks page shows once
+    else:
+        draft_access.forget()
     session["submitted"] = submission.reference
     return redirect(url_for(".thanks"))
 
@@ -237,13 +259,16 @@ def _thanks_redirect(submission: Any):
 @bp.get("/intake/review")
 def review():
     q = questionnaire_ext.get()
-    token, draft = current_draft()
+    access = draft_access.resolve()
+    token, draft = access.token, access.draft
     if draft is None:
         return _lost_draft()
+    if not access.open:
+        return patient_access.locked()
     failing = forms.section_errors(q, draft.answers)
     failing.pop(q.sections[-1].id, None)  # consent is signed after the review
     return render_template(
-        "patient/review.html", q=q, draft=draft, token=token, failing=failing,
+        "patient/review.html", q=q, draft=draft, token=token, failing=failing, ticket=draft_access.page_ticket(token),
         sections=q.sections[:-1], pages=wizard(q), page=REVIEW,
         format_answer=answers_mod.format_answer, translate=_,
     )
@@ -251,10 +276,13 @@ def review():
 
 @bp.get("/intake/thanks")
 def thanks():
-    reference = session.get("submitted")
+    kiosk = current_device() is not None
+    # On a kiosk the reference shows once: a reload or Back finds the start screen.
+    reference = session.pop("submitted", None) if kiosk else session.get("submitted")
     if not reference:
         return redirect(url_for(".start"))
-    return render_template("patient/thanks.html", reference=reference, clinic=current_app.config["CLINIC_NAME"])
+    return render_template("patient/thanks.html", reference=reference, clinic=current_app.config["CLINIC_NAME"],
+                           return_after=int(current_app.config.get("KIOSK_THANKS_SECONDS", 20)))
 
 
 def after_csrf_failure():
@@ -263,7 +291,12 @@ def after_csrf_failure():
                "Please check them and press the button again.")
     q = questionnaire_ext.get()
     section_id = (request.view_args or {}).get("section_id")
-    token, draft = current_draft()
+    access = draft_access.resolve()
+    if access.stale:
+        return patient_access.stale_page()
+    token, draft = (access.token, access.draft) if access.open else (None, None)
+    if access.draft is not None and not access.open:
+        return patient_access.locked()
     if section_id and draft is not None and any(s.id == section_id for s in q.sections):
         section = _section(q, section_id)
         form = forms.form_class(section)(formdata=request.form)

@@ -28,12 +28,15 @@ from werkzeug.exceptions import HTTPException
 from .. import accounts, audit, auth, export, questionnaire_ext
 from ..auth import AuthError, requires
 from ..db import get_store
+from ..kiosk import staff_views as kiosk_views
+from ..mfa import commands as mfa_commands
 from ..screening import age_on
 from ..store import audit as audit_store
 from ..store import drafts, search
 from ..store import staff as staff_store
 from ..store import submissions as submissions_store
 from . import admin, erasure, errors, present, protection
+from . import mfa as mfa_views
 from .present import all_answers, clinic_time, display_name, filters_from, flag_counts, sorted_flags, staff_context
 
 log = logging.getLogger(__name__)
@@ -54,9 +57,10 @@ def login():
     if result.user is None:
         return render_template("staff/login.html", error=result.error, email=email[:254],
                                next=request.form.get("next", "")), 401
-    session.clear()  # a fresh CSRF token too: nothing from before sign-in carries over
-    response = redirect(auth.safe_next(request.form.get("next")))
-    return auth.set_cookie(response, result.token)
+    if result.needs_code:
+        mfa_views.start_code_step(result.user.id, request.form.get("next", ""))
+        return redirect(url_for("staff.mfa.code"))
+    return mfa_views.signed_in_response(result, request.form.get("next"))
 
 
 @bp.post("/logout")
@@ -176,12 +180,15 @@ def review(submission_id: uuid.UUID):
 @requires("export")
 def export_view():
     fmt = request.args.get("format", "")
+    formats = export.formats_for(auth.can)
     if not fmt:
-        return render_template("staff/export.html", formats=export.FORMATS, values=request.args, error="")
+        return render_template("staff/export.html", formats=formats, values=request.args, error="")
     try:
         job = export.Job.parse(fmt, request.args.get("from", ""), request.args.get("to", ""))
     except export.ExportError as exc:
-        return render_template("staff/export.html", formats=export.FORMATS, values=request.args, error=str(exc)), 400
+        return render_template("staff/export.html", formats=formats, values=request.args, error=str(exc)), 400
+    if not export.may_export(job.format, auth.can):
+        abort(403)  # minimum necessary: answers, FHIR and PDFs are for physicians and administrators
     count = job.count(get_store())
     # Recorded before the first byte leaves, so no export goes unrecorded.
     audit.record("export", detail={"format": job.format, "from": job.label_from, "to": job.label_to, "count": count})
@@ -256,6 +263,8 @@ bp.add_app_template_filter(clinic_time, "clinic_time")
 bp.register_blueprint(admin.bp)  # nested: the admin pages share the guard, the error pages and the context
 bp.register_blueprint(erasure.bp)  # nested too: /staff/submissions/<id>/erase
 bp.register_blueprint(protection.bp)  # /staff/admin/data-protection
+bp.register_blueprint(mfa_views.bp)
+bp.register_blueprint(kiosk_views.bp)
 
 
 def init_app(app: Flask) -> None:
@@ -263,6 +272,9 @@ def init_app(app: Flask) -> None:
     errors.register_csrf_handler("staff", after_csrf_failure)
     errors.register_csrf_handler("staff.admin", after_csrf_failure)
     errors.register_csrf_handler("staff.erasure", after_csrf_failure)
+    errors.register_csrf_handler("staff.mfa", after_csrf_failure)
+    errors.register_csrf_handler("staff.kiosk", after_csrf_failure)
     accounts.init_app(app)
+    mfa_commands.init_app(app)
     audit.init_app(app)
     export.init_app(app)
