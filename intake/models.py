@@ -106,7 +106,7 @@ class RenderedPdf(EncryptedRow, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class StaffUser(Base):
+class StaffUser(EncryptedRow, Base):
     __tablename__ = "staff_users"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -119,9 +119,9 @@ class StaffUser(Base):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # TOTP (intake.mfa): the secret sealed with a key kept outside the database; set from the first
-    # enrolment step, and in force once mfa_enabled_at is set. mfa_last_step refuses a replayed code.
-    mfa_secret: Mapped[str | None] = mapped_column(String(300))
+    # TOTP (intake.mfa): the secret, encrypted with the data keys like the answers (rotate-key covers it); set
+    # from the first enrolment step, and in force once mfa_enabled_at is set. mfa_last_step refuses a replayed code.
+    mfa_secret: Mapped[str | None] = mapped_column(EncryptedText("staff_users.mfa_secret"))
     mfa_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     mfa_last_step: Mapped[int | None] = mapped_column(Integer)
 

@@ -1,10 +1,8 @@
-"""Seal small secrets with a key that lives outside the database, so a copy of the database alone reveals nothing.
+"""Opaque, time-stamped tickets under a key derived from SECRET_KEY (one label per use).
 
-The key is derived from SECRET_KEY (the environment or the instance folder) with one label per use.
-Two uses today: staff TOTP secrets (AES-GCM, bound to the account id) and the draft tickets on patient
-pages (Fernet, which also carries the time the page was made). Changing SECRET_KEY voids both: staff
-then sign in with a recovery code and enrol again, or an administrator resets their two-step sign-in.
-Issue 9 part B (intake/crypto/) may replace the key source; callers only use seal/unseal/ticket.
+The draft tickets on patient pages (Fernet, which also carries the time the page was made) use it.
+They live minutes, so a changed SECRET_KEY only sends a patient to the start page. Data at rest (answers,
+PDFs, TOTP secrets) is sealed with the data keys instead (intake.crypto), which rotate-key re-encrypts.
 """
 
 from __future__ import annotations
@@ -12,11 +10,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 
-from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 
 VERSION = "v1"
@@ -25,24 +20,6 @@ VERSION = "v1"
 def _key(purpose: str) -> bytes:
     secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
     return hmac.new(secret, b"intake-seal:" + purpose.encode("ascii"), hashlib.sha256).digest()
-
-
-def seal(purpose: str, text: str, *, bound_to: str = "") -> str:
-    """Encrypt and authenticate `text`; `bound_to` (e.g. an account id) must match when it is opened."""
-    nonce = os.urandom(12)
-    sealed = AESGCM(_key(purpose)).encrypt(nonce, text.encode("utf-8"), bound_to.encode("utf-8"))
-    return f"{VERSION}.{base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
-
-
-def unseal(purpose: str, sealed: str | None, *, bound_to: str = "") -> str | None:
-    """The text sealed by seal(), or None if it is missing, altered, or sealed under another key."""
-    if not sealed or not sealed.startswith(VERSION + "."):
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(sealed[len(VERSION) + 1:].encode("ascii"))
-        return AESGCM(_key(purpose)).decrypt(raw[:12], raw[12:], bound_to.encode("utf-8")).decode("utf-8")
-    except (InvalidTag, ValueError):
-        return None
 
 
 def _fernet(purpose: str) -> Fernet:

@@ -214,5 +214,5 @@ def test_kiosk_rows_settings_and_recovery_codes_work_on_both_databases(any_app):
         assert staff_store.count_recovery_codes(store, user.id) == 2
         with store.writing() as session:
             row = session.get(type(user), user.id)
-            staff_store.set_mfa_secret(row, "JBSWY3DPEHPK3PXP")
-        assert staff_store.mfa_secret(staff_store.get_user(store, user.id)) == "JBSWY3DPEHPK3PXP"
+            row.mfa_secret = "JBSWY3DPEHPK3PXP"
+        assert staff_store.get_user(store, user.id).mfa_secret == "JBSWY3DPEHPK3PXP"

@@ -42,10 +42,10 @@ def pending_secret(user_id: int) -> str:
         user = session.get(StaffUser, user_id)
         if user.mfa_enabled_at is not None:
             raise AuthError("Two-step sign-in is already on for this account.")
-        secret = staff_store.mfa_secret(user)
+        secret = user.mfa_secret
         if secret is None:
             secret = totp.new_secret()
-            staff_store.set_mfa_secret(user, secret)
+            user.mfa_secret = secret
         return secret
 
 
@@ -62,7 +62,7 @@ def confirm(user_id: int, code: str) -> list[str]:
     codes = recovery.new_codes()
     with get_store().writing() as session:
         user = session.get(StaffUser, user_id)
-        secret = staff_store.mfa_secret(user)
+        secret = user.mfa_secret
         if user.mfa_enabled_at is not None:
             raise AuthError("Two-step sign-in is already on for this account.")
         step = totp.matching_step(secret, code) if secret else None
@@ -93,7 +93,7 @@ def reset(user_id: int, actor: StaffUser | None) -> StaffUser:
         user = session.get(StaffUser, user_id)
         if user is None:
             raise AuthError("That account no longer exists. Reload the page.")
-        staff_store.set_mfa_secret(user, None)
+        user.mfa_secret = None
         user.mfa_enabled_at = user.mfa_last_step = None
         staff_store.replace_recovery_codes(session, user.id, [], utcnow())
         staff_store.revoke_user_sessions(session, user.id)
@@ -107,7 +107,7 @@ def check(session: Session, user: StaffUser, code: str, now: dt.datetime) -> tup
     A TOTP code is accepted once: a code for a time step at or before the last one accepted is a replay.
     """
     if totp.looks_like_code(code):
-        secret = staff_store.mfa_secret(user)
+        secret = user.mfa_secret
         step = totp.matching_step(secret, code, now.timestamp()) if secret else None
         if step is None:
             return None, "code"

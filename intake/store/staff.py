@@ -79,22 +79,7 @@ def revoke_user_sessions(session: Session, user_id: int, now: dt.datetime | None
 
 
 # --- two-step sign-in (intake.mfa) ---------------------------------------------------------------------------------
-# The TOTP secret is read and written only here, sealed with a key outside the database (intake.sealing), so the
-# lead can swap in intake/crypto/ in one place.
-
-def mfa_secret(user: StaffUser) -> str | None:
-    """The account's TOTP secret in the clear, or None (none set, or sealed under a key we no longer have)."""
-    from ..sealing import unseal
-
-    return unseal("totp-secret", user.mfa_secret, bound_to=str(user.id))
-
-
-def set_mfa_secret(user: StaffUser, secret: str | None) -> None:
-    """Store (or clear) the TOTP secret on a user row attached to the caller's write session."""
-    from ..sealing import seal
-
-    user.mfa_secret = seal("totp-secret", secret, bound_to=str(user.id)) if secret else None
-
+# The TOTP secret is StaffUser.mfa_secret, an encrypted column (intake.crypto): read and set it as an attribute.
 
 def unused_recovery_codes(session: Session, user_id: int) -> list[RecoveryCode]:
     return list(session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))))

@@ -20,7 +20,8 @@ def upgrade() -> None:
     with op.batch_alter_table("drafts") as batch_op:
         batch_op.add_column(sa.Column("unlock_failures", sa.Integer(), server_default="0", nullable=False))
     with op.batch_alter_table("staff_users") as batch_op:
-        batch_op.add_column(sa.Column("mfa_secret", sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column("mfa_secret", sa.LargeBinary(), nullable=True))
+        batch_op.add_column(sa.Column("key_id", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("mfa_enabled_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("mfa_last_step", sa.Integer(), nullable=True))
     op.create_table(
@@ -79,6 +80,7 @@ def downgrade() -> None:
     with op.batch_alter_table("staff_users") as batch_op:
         batch_op.drop_column("mfa_last_step")
         batch_op.drop_column("mfa_enabled_at")
+        batch_op.drop_column("key_id")
         batch_op.drop_column("mfa_secret")
     with op.batch_alter_table("drafts") as batch_op:
         batch_op.drop_column("unlock_failures")
