@@ -44,7 +44,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from . import cli, demo
+    from . import cli, demo, seal
 
     cli.init_app(app)
     demo.init_app(app)
+    seal.init_app(app)

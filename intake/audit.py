@@ -37,6 +37,8 @@ ACTIONS = {
     "password_reset": "Reset a password",
     "password_changed": "Changed own password",
     "audit_verified": "Verified the audit trail",
+    "submitted": "Patient submitted the form",
+    "submission_verified": "Verified a submission's seal",
 }
 
 

@@ -31,6 +31,7 @@ QUESTION_KEYS = {
     "link_id", "type", "text", "help", "required", "max_length", "min", "max", "choices",
     "enable_when", "items", "repeats", "max_repeats", "widget", "format", "autocomplete",
     "inputmode", "not_future", "not_past", "scored", "signature", "accept", "max_bytes", "short",
+    "required_message",
 }
 ATTACHMENT_TYPES = ("image/png",)
 CHOICE_KEYS = {"code", "label", "score", "exclusive"}
@@ -77,6 +78,7 @@ class Question:
     accept: str = ""
     max_bytes: int = 0
     short: str = ""  # the physician's terse label (PDF, exports); the patient sees `text`
+    required_message: str = ""  # what to do when it is left blank; else validators.required_message() by type
 
     @property
     def label(self) -> str:
@@ -145,6 +147,9 @@ def _question(raw: Any, where: str, in_group: str = "") -> Question:
         raise _fail(where, f"unknown type {qtype!r} (expected one of {', '.join(TYPES)})")
     if not isinstance(raw.get("text"), str) or not raw["text"].strip():
         raise _fail(where, "text is required")
+    if "required_message" in raw and not (raw.get("required") and isinstance(raw["required_message"], str)
+                                          and raw["required_message"].strip()):
+        raise _fail(where, "required_message is text, and only for a required question")
     if len(raw.get("short") or "") > 40:
         raise _fail(where, "short labels are for the physician's PDF: 40 characters at most")
     if in_group and not link_id.startswith(in_group + "_"):
