@@ -48,8 +48,12 @@ def stored_pdf(store: Store, submission: Any) -> bytes | None:
 def pdf_seal(data: bytes) -> tuple[str, str] | None:
     """(sha256, questionnaire version) from a PDF's metadata, or None if it carries no seal."""
     from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
 
-    info = PdfReader(io.BytesIO(data)).metadata or {}
+    try:
+        info = PdfReader(io.BytesIO(data)).metadata or {}
+    except (PyPdfError, ValueError, OSError):
+        return None  # not a PDF we can read: it proves nothing
     found = KEYWORD.search(str(info.get("/Keywords", "")))
     return (found.group(1), found.group(2)) if found else None
 

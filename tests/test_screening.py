@@ -114,6 +114,28 @@ def test_a_clinic_can_change_a_window():
     assert "isotretinoin" not in fired(answers, windows={"isotretinoin_days": 90})
 
 
+@pytest.mark.parametrize(("windows", "answers", "rule"), [
+    ({"adult_age_years": 21}, healthy(date_of_birth=born_years_before_visit(19)), "minor_neurotoxin"),
+    ({"microneedling_days": 42}, healthy(prior_procedures=["microneedling"], procedure_date_microneedling=days_before(35)),
+     "recent_microneedling"),
+    ({"laser_days": 60}, healthy(prior_procedures=["laser"], procedure_date_laser=days_before(45)), "recent_laser"),
+    ({"thread_lift_days": 182}, healthy(prior_procedures=["threads"], procedure_date_threads=days_before(120)),
+     "recent_thread_lift"),
+])
+def test_a_clinic_can_change_the_new_windows(windows, answers, rule):
+    assert rule not in fired(answers)
+    assert rule in fired(answers, windows=windows)
+
+
+def test_the_new_rules_messages_quote_the_patients_values():
+    teen = healthy(date_of_birth=born_years_before_visit(14))
+    messages = {f.rule_id: f.message for f in screen(teen, VISIT)}
+    assert messages["minor_neurotoxin"] == "Minor: 14 years old on the visit date; cosmetic toxin is labelled for adults"
+    laser = healthy(prior_procedures=["laser"], procedure_date_laser=days_before(10))
+    [flag] = screen(laser, VISIT)
+    assert flag.message == f"Laser {days_before(10)} (10 days ago): confirm area and type (ablative / non-ablative)"
+
+
 def test_derived_facts():
     q = screening.default_questionnaire()
     answers = healthy(neurotoxin_ever=True, neurotoxin=[
@@ -215,6 +237,7 @@ def test_a_misspelt_code_in_a_rule_is_refused():
     ({"isotretinon_days": 365}, "unknown window 'isotretinon_days'"),
     ({"isotretinoin_days": 0}, "positive whole number"),
     ({"isotretinoin_days": "6 months"}, "positive whole number"),
+    ({"adult_age_years": 0}, "positive whole number of years"),
 ])
 def test_a_clinics_bad_window_stops_start_up(tmp_path, windows, message):
     from intake import create_app
