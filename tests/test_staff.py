@@ -313,3 +313,10 @@ def test_a_summary_that_fails_to_build_still_leaves_every_answer(app, as_role, m
     submission = add_submission(app)
     page = as_role("physician").get(f"/staff/submissions/{submission.id}")
     assert page.status_code == 200 and "Every answer" not in page.text and "Levothyroxine" in page.text
+
+
+def test_the_record_history_shows_the_patients_submit_once(app, as_role):
+    submission = add_submission(app)
+    page = as_role("physician").get(f"/staff/submissions/{submission.id}").text
+    history = page[page.index("Record history"):]
+    assert history.count("Patient submitted the form") == 1 and "Submitted by the patient" not in history
