@@ -133,3 +133,21 @@ def test_rows_are_as_tall_as_their_own_text(app, tmp_path):
     assert row < line * 1.5
     stretched = [p for p in pitches if p > row + 0.8 * line]
     assert not stretched, f"rows stretched beyond their text: {pitches}"
+
+
+def test_what_overflows_page_one_continues_in_order_and_every_answer_starts_on_a_fresh_page(app):
+    """An extreme patient (over twenty flags, five treatments): nothing of page 1 is lost or reordered."""
+    answers = healthy(
+        pregnancy="breastfeeding", conditions=["diabetes_uncontrolled", "bleeding_disorder", "autoimmune", "neuromuscular"],
+        skin_conditions=["cold_sores", "keloid", "active_acne", "sunburn_tan"], allergies=["lidocaine", "cows_milk", "latex"],
+        medications=["anticoagulant", "nsaid_supplement", "aminoglycoside_relaxant"], neurotoxin_ever=True,
+        neurotoxin_full_result="no", neurotoxin=[toxin_row(10 + 120 * n, neurotoxin_weeks_lasted=5) for n in range(5)])
+    submission, data = render(app, answers)
+    pages = page_texts(data)
+    assert len(submission.flags) > 15
+    page_one_blocks = " ".join(pages[:2])
+    assert [page_one_blocks.index(h) for h in PAGE_ONE] == sorted(page_one_blocks.index(h) for h in PAGE_ONE)
+    for flag in submission.flags:
+        assert flag["message"] in page_one_blocks
+    assert "EVERY ANSWER" not in page_one_blocks and pages[2].startswith("EVERY ANSWER")
+    assert "1 earlier treatment under Every answer." in page_one_blocks
