@@ -59,7 +59,7 @@ def test_every_questionnaire_text_is_extracted():
         texts |= {section.title, section.intro}
         for question in section.questions:
             for q in (question, *question.items):
-                texts |= {q.text, q.help, *(c.label for c in q.choices)}
+                texts |= {q.text, q.help, q.required_message, *(c.label for c in q.choices)}
     assert texts - {""} <= set(extracted())
 
 
