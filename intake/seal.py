@@ -79,7 +79,7 @@ class Report:
 def _audit_check(store: Store, submission: Any, digest: str) -> Check:
     events = [e for e in audit_store.for_submission(store, submission.id) if e.action == SUBMIT_ACTION]
     if not events:
-        return Check("audit trail", None, "no “submitted” event (submitted before events were recorded at submit)")
+        return Check("audit trail", None, "no “submitted” event (made before submits were audited, or by demo-data)")
     event = events[-1]
     recorded = (event.detail or {}).get("answers_sha256", "")
     if audit_store.row_hash(event) != event.hash:
