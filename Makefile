@@ -5,7 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 # Debian packages. WeasyPrint needs Pango, and libharfbuzz-subset0 for fast font subsetting.
-RUN_PACKAGES  := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core
+# Fonts for every script a patient may type (see intake/pdf_assets/summary.css): Noto for Latin, Greek, Cyrillic,
+# Arabic, Hebrew, Devanagari and Thai; WenQuanYi Micro Hei (TrueType: small subsets) and Noto CJK for Chinese,
+# Japanese and Korean; Noto Color Emoji.
+FONT_PACKAGES := fontconfig fonts-dejavu-core fonts-noto-core fonts-wqy-microhei fonts-noto-cjk fonts-noto-color-emoji
+RUN_PACKAGES  := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 $(FONT_PACKAGES)
 TEST_PACKAGES := $(RUN_PACKAGES) poppler-utils chromium chromium-driver
 
 .PHONY: run test lint setup test-setup system-run system-test clean translations

@@ -1,6 +1,9 @@
-"""Render the README's PDF pages: the rich walk-through patient, at 70 dpi with pdftoppm.
+"""Render the README's PDF pages at 70 dpi with pdftoppm: the rich walk-through patient, and page 1 of a patient
+whose name and answers use every script the PDF must draw (Latin, Greek, Cyrillic, Arabic, Hebrew, Devanagari,
+Thai, Chinese, Japanese, Korean, emoji).
 
-    .venv/bin/python docs/pdf_pages.py     # writes docs/pdf-page1.png, docs/pdf-page2.png, docs/pdf-page3.png
+    .venv/bin/python docs/pdf_pages.py [OUT]  # writes OUT/pdf-page-1.png .. -3.png and OUT/pdf-scripts-page-1.png
+                                              # (OUT defaults to docs/)
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from intake import create_app, pdf, screening  # noqa: E402
 from intake.cli import upgrade_database  # noqa: E402
 from intake.store import submissions  # noqa: E402
+from tests.vignettes import multiscript  # noqa: E402
 from tests.walk import EXPECTED  # noqa: E402
 
 
@@ -39,19 +43,23 @@ def squiggle_png(width: int = 360, height: int = 90) -> str:
 
 
 def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs"
     folder = Path(tempfile.mkdtemp())
     app = create_app({"INSTANCE_PATH": str(folder), "SECRET_KEY": "docs", "CLINIC_NAME": "Harbour Aesthetic Clinic"})
     upgrade_database(app.config["DATABASE_URL"])
-    answers = {**EXPECTED, "signature_drawing": squiggle_png()}
+    q = app.extensions["intake.questionnaire"]
+    patients = {"pdf-page": {**EXPECTED, "signature_drawing": squiggle_png()}, "pdf-scripts-page": multiscript()}
     with app.app_context():
-        flags = screening.flag_dicts(answers, screening.dt.date.today())
-        submission, _ = submissions.submit(app.extensions["intake.store"], submit_token="docs" * 8,
-                                           questionnaire_id="consultation", questionnaire_version="2026.11.1",
-                                           answers=answers, flags=flags, rules_version=screening.RULES_VERSION)
-        path = Path(app.instance_path) / "docs-summary.pdf"  # the cache is encrypted: pdftoppm gets a readable copy
-        path.write_bytes(pdf.ensure_pdf(submission))
-    subprocess.run(["pdftoppm", "-png", "-r", "70", str(path), str(ROOT / "docs" / "pdf-page")], check=True)
-    print(f"wrote {', '.join(sorted(p.name for p in (ROOT / 'docs').glob('pdf-page*.png')))}")
+        for prefix, answers in patients.items():
+            flags = screening.flag_dicts(answers, screening.dt.date.today())
+            submission, _ = submissions.submit(app.extensions["intake.store"], submit_token=prefix * 4,
+                                               questionnaire_id=q.id, questionnaire_version=q.version,
+                                               answers=answers, flags=flags, rules_version=screening.RULES_VERSION)
+            path = Path(app.instance_path) / f"{prefix}.pdf"  # the stored PDF is encrypted: pdftoppm gets a copy
+            path.write_bytes(pdf.ensure_pdf(submission))
+            last = ["-l", "1"] if prefix == "pdf-scripts-page" else []
+            subprocess.run(["pdftoppm", "-png", "-r", "70", *last, str(path), str(out / prefix)], check=True)
+    print(f"wrote {', '.join(sorted(p.name for p in out.glob('pdf-*page*.png')))} to {out}")
 
 
 if __name__ == "__main__":

@@ -45,9 +45,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from . import backup, cli, demo, retention
+    from . import backup, cli, demo, retention, seal
 
     cli.init_app(app)
     demo.init_app(app)
     retention.init_app(app)
     backup.init_app(app)
+    seal.init_app(app)

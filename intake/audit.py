@@ -53,6 +53,8 @@ ACTIONS = {
     "mfa_required_changed": "Changed whether two-step sign-in is required",
     "kiosk_started": "Signed a device in as a kiosk",
     "kiosk_ended": "Ended kiosk mode on a device",
+    "submitted": "Patient submitted the form",
+    "submission_verified": "Verified a submission's seal",
 }
 
 

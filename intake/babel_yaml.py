@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import yaml
 
-TRANSLATABLE_KEYS = frozenset({"title", "intro", "text", "help", "label"})
+TRANSLATABLE_KEYS = frozenset({"title", "intro", "text", "help", "label", "required_message"})
 
 
 def _walk(node: yaml.Node, context: str) -> Iterator[tuple[int, str, str]]:

@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     # Tagged PDF for screen readers; bench/pdf.py measured it at no extra cost.
     "PDF_VARIANT": "pdf/ua-1",
     "LANGUAGES": ["en", "es"],
+    # The base of the questionnaire's canonical URL (FHIR): an http(s) URL the clinic controls.
+    "FHIR_BASE_URL": "https://intake.example.org/fhir",
     "BABEL_DEFAULT_LOCALE": "en",
     # Purge submissions this many days after they were submitted; None keeps them (see README: local law).
     "RETENTION_DAYS": None,

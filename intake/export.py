@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import logging
+import re
 import tempfile
 import uuid
 import zipfile
@@ -25,7 +26,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import audit, questionnaire_ext
+from . import audit, fhir, questionnaire_ext
 from .conditions import is_empty
 from .crypto import files
 from .db import get_store
@@ -37,8 +38,9 @@ log = logging.getLogger(__name__)
 
 FORMATS = {
     "contacts": ("Contact list (CSV): names, contact details, visit dates, status and flag counts, no answers",
-                 "text/csv; charset=utf-8", "csv"),
-    "csv": ("CSV for spreadsheets, every answer", "text/csv; charset=utf-8", "csv"),
+                 "text/csv", "csv"),
+    # Flask adds "; charset=utf-8" to every text/* type: naming it here too printed it twice.
+    "csv": ("CSV for spreadsheets, every answer", "text/csv", "csv"),
     "ndjson": ("NDJSON, one JSON record per line", "application/x-ndjson", "ndjson"),
     "fhir": ("FHIR R4 Bundle of QuestionnaireResponses", "application/fhir+json", "json"),
     "pdf-zip": ("ZIP of the PDF summaries", "application/zip", "zip"),
@@ -58,6 +60,9 @@ META_COLUMNS = ("reference", "submission_id", "submitted_at", "status", "reviewe
                 "questionnaire_version", "language", "has_stop_flags", "flags")
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# ...except an international phone number: "+", digits, spaces, ( ) . - and nothing else. It names no function,
+# cell or other file (no letters, no second "+"), so it cannot act; the guard must not turn it into '+1 617 555 0134.
+PHONE_NUMBER = re.compile(r"\+[0-9][0-9 ().\-]{5,24}")
 FLUSH_BYTES = 64 * 1024
 
 
@@ -101,8 +106,8 @@ def _day(text: str, label: str) -> dt.date | None:
 # --- cells -------------------------------------------------------------------------------------------------------
 
 def safe_cell(text: str) -> str:
-    """Defuse spreadsheet formulas: a cell that starts like one is prefixed with '."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Defuse spreadsheet formulas: a cell that starts like one is prefixed with ' (a phone number is left as typed)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) and not PHONE_NUMBER.fullmatch(text) else text
 
 
 _DANGER = frozenset(FORMULA_STARTS)
@@ -115,7 +120,7 @@ def cell(value: Any) -> str:
         if not value:
             return ""
         if value[0] in _DANGER:
-            return "'" + value
+            return value if value[0] == "+" and PHONE_NUMBER.fullmatch(value) else "'" + value
         return "drawn (PNG in NDJSON/FHIR export)" if value.startswith("data:image/") else value
     if value is None:
         return ""
@@ -299,12 +304,15 @@ def questionnaire_response(row: Any, q: Questionnaire) -> dict[str, Any]:
     for section in q.sections:
         items = [i for question in section.questions for i in _fhir_item(q, question, answers.get(question.link_id))]
         if items:
-            sections.append({"linkId": section.id, "text": section.title, "item": items})
+            sections.append({"linkId": fhir.section_link_id(section), "text": section.title, "item": items})
+    canonical = canonical_url(row.questionnaire_id, current_app.config["FHIR_BASE_URL"])
     return {
         "resourceType": "QuestionnaireResponse", "id": row.id,
+        "contained": [fhir.patient(answers, row.language)],
         "identifier": {"system": "urn:intake:reference", "value": row.reference},
-        "questionnaire": f"{canonical_url(row.questionnaire_id)}|{row.questionnaire_version}",
-        "status": "completed", "authored": _iso(row.submitted_at), "item": sections,
+        "questionnaire": f"{canonical}|{row.questionnaire_version}",
+        "status": "completed", "subject": {"reference": f"#{fhir.PATIENT_ID}", "type": "Patient"},
+        "authored": _iso(row.submitted_at), "item": sections,
     }
 
 

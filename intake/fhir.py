@@ -1,10 +1,20 @@
-"""The questionnaire as a FHIR R4 Questionnaire resource (plain dicts, no Flask)."""
+"""The questionnaire as a FHIR R4 Questionnaire resource (plain dicts, no Flask).
+
+linkIds: a question's is its link_id. A section's group is "section-<id>": section ids
+are wizard URLs and may equal a question's link_id (the "neurotoxin" section holds
+the "neurotoxin" group), and FHIR wants every linkId unique (invariant que-2).
+Stored answers are keyed by question link_ids, so none of them changed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from .questionnaire import Question, Questionnaire
+from .questionnaire import Question, Questionnaire, Section
+
+# The default canonical base; a clinic sets FHIR_BASE_URL to a URL it controls (README, Configuration).
+DEFAULT_BASE_URL = "https://intake.example.org/fhir"
 
 TYPE_MAP = {
     "string": "string", "text": "text", "integer": "integer", "decimal": "decimal", "date": "date",
@@ -16,9 +26,22 @@ MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 
 
-def canonical_url(questionnaire_id: str) -> str:
+def check_base_url(base: str) -> str:
+    """The base the canonical URLs are built from: an absolute http(s) URL, else ValueError naming the setting."""
+    parts = urlsplit(base or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"FHIR_BASE_URL must be an absolute http(s) URL such as {DEFAULT_BASE_URL}, got {base!r}")
+    return base.rstrip("/")
+
+
+def canonical_url(questionnaire_id: str, base: str = DEFAULT_BASE_URL) -> str:
     """The Questionnaire's canonical URL; QuestionnaireResponses point at it with |version."""
-    return f"urn:intake:questionnaire:{questionnaire_id}"
+    return f"{check_base_url(base)}/Questionnaire/{questionnaire_id}"
+
+
+def section_link_id(section: Section) -> str:
+    """A section's linkId: never one of the questions' (que-2)."""
+    return f"section-{section.id}"
 
 
 def code_system(questionnaire: Questionnaire, link_id: str) -> str:
@@ -93,19 +116,61 @@ def item(questionnaire: Questionnaire, question: Question) -> dict[str, Any]:
     return out
 
 
-def questionnaire(q: Questionnaire) -> dict[str, Any]:
-    """Return the definition as a FHIR R4 Questionnaire resource."""
+def questionnaire(q: Questionnaire, base: str = DEFAULT_BASE_URL) -> dict[str, Any]:
+    """Return the definition as a FHIR R4 Questionnaire resource, its canonical URL under `base`."""
     return {
         "resourceType": "Questionnaire",
         "id": q.id,
-        "url": canonical_url(q.id),
+        "url": canonical_url(q.id, base),
         "version": q.version,
         "name": q.id.title().replace("-", ""),
         "title": q.title,
         "status": "active",
         "subjectType": ["Patient"],
         "item": [
-            {"linkId": s.id, "text": s.title, "type": "group", "item": [item(q, question) for question in s.questions]}
+            {"linkId": section_link_id(s), "text": s.title, "type": "group",
+             "item": [item(q, question) for question in s.questions]}
             for s in q.sections
         ],
     }
+
+
+EMERGENCY_CONTACT = {"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "C", "display": "Emergency Contact"}
+PATIENT_ID = "patient"
+
+
+def patient(answers: dict[str, Any], language: str = "") -> dict[str, Any]:
+    """The respondent as a Patient, contained in their QuestionnaireResponse: name, birth date, contact details.
+
+    An EMR matches it to its own record; Intake keeps no patient register, so it is contained, not referenced.
+    """
+    first, last = answers.get("first_name", ""), answers.get("last_name", "")
+    names = [{"use": "official", "text": " ".join(p for p in (first, last) if p),
+              **({"family": last} if last else {}), **({"given": [first]} if first else {})}]
+    if answers.get("preferred_name"):
+        names.append({"use": "usual", "given": [answers["preferred_name"]]})
+    preferred = answers.get("preferred_contact")
+    telecom = []
+    if answers.get("phone"):
+        if preferred == "text":
+            telecom.append({"system": "sms", "value": answers["phone"], "use": "mobile", "rank": 1})
+        telecom.append({"system": "phone", "value": answers["phone"], "use": "mobile",
+                        "rank": 1 if preferred == "phone" else 2})
+    if answers.get("email"):
+        telecom.append({"system": "email", "value": answers["email"], "rank": 1 if preferred == "email" else 2})
+    resource: dict[str, Any] = {"resourceType": "Patient", "id": PATIENT_ID, "name": names}
+    if telecom:
+        resource["telecom"] = telecom
+    if answers.get("date_of_birth"):
+        resource["birthDate"] = answers["date_of_birth"]
+    if answers.get("emergency_contact_name") or answers.get("emergency_contact_phone"):
+        contact: dict[str, Any] = {"relationship": [{"coding": [EMERGENCY_CONTACT]}]}
+        if answers.get("emergency_contact_name"):
+            contact["name"] = {"text": answers["emergency_contact_name"]}
+        if answers.get("emergency_contact_phone"):
+            contact["telecom"] = [{"system": "phone", "value": answers["emergency_contact_phone"]}]
+        resource["contact"] = [contact]
+    if language:
+        resource["communication"] = [{"language": {"coding": [{"system": "urn:ietf:bcp:47", "code": language}]},
+                                      "preferred": True}]
+    return resource

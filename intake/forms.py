@@ -106,7 +106,7 @@ def _validate_field(question: Question, field: Any, form: Any) -> bool:
     filled = [entry for entry in field.entries if not _row_blank(question, entry.form)]
     field.errors = []
     if not filled and question.required:
-        field.errors = [v.MESSAGES["group"]]
+        field.errors = [v.required_message(question)]
         return False
     return all([entry.validate(form) for entry in filled])
 
@@ -116,7 +116,7 @@ def _row_blank(question: Question, row_form: Form) -> bool:
 
 
 def _validators(question: Question) -> list:
-    checks: list = [v.Required() if question.required else v.Skip()]
+    checks: list = [v.Required(v.required_message(question)) if question.required else v.Skip()]
     if question.max_length:
         checks.append(Length(max=question.max_length, message=v.MESSAGES["length"]))
     if question.type in ("integer", "decimal"):

@@ -107,7 +107,7 @@ def summary_html(submission: Any, data: dict) -> str:
     return render_template(
         "pdf/summary.html", s=data, clinic=current_app.config["CLINIC_NAME"],
         language_name=LANGUAGE_NAMES.get(submission.language, submission.language),
-        signature_url=SIGNATURE_URL, answer_rows=summary.two_columns(data["sections"]),
+        signature_url=SIGNATURE_URL, answer_sections=summary.entries(data["sections"]),
     )
 
 

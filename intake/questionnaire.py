@@ -31,6 +31,7 @@ QUESTION_KEYS = {
     "link_id", "type", "text", "help", "required", "max_length", "min", "max", "choices",
     "enable_when", "items", "repeats", "max_repeats", "widget", "format", "autocomplete",
     "inputmode", "not_future", "not_past", "scored", "signature", "accept", "max_bytes", "short", "link",
+    "required_message",
 }
 # A phrase of a question's text can link to one of these patient pages (e.g. "privacy notice" -> /privacy).
 LINK_PAGES = {"privacy"}
@@ -80,6 +81,7 @@ class Question:
     max_bytes: int = 0
     short: str = ""  # the physician's terse label (PDF, exports); the patient sees `text`
     link: dict | None = None  # {text: a phrase of `text`, page: one of LINK_PAGES}: that phrase becomes a link
+    required_message: str = ""  # what to do when it is left blank; else validators.required_message() by type
 
     @property
     def label(self) -> str:
@@ -148,6 +150,9 @@ def _question(raw: Any, where: str, in_group: str = "") -> Question:
         raise _fail(where, f"unknown type {qtype!r} (expected one of {', '.join(TYPES)})")
     if not isinstance(raw.get("text"), str) or not raw["text"].strip():
         raise _fail(where, "text is required")
+    if "required_message" in raw and not (raw.get("required") and isinstance(raw["required_message"], str)
+                                          and raw["required_message"].strip()):
+        raise _fail(where, "required_message is text, and only for a required question")
     if len(raw.get("short") or "") > 40:
         raise _fail(where, "short labels are for the physician's PDF: 40 characters at most")
     if in_group and not link_id.startswith(in_group + "_"):

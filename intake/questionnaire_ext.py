@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from . import forms, questionnaire, screening
+from . import fhir, forms, questionnaire, screening
 from .questionnaire import Questionnaire
 
 
@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     loaded = questionnaire.load(app.config.get("QUESTIONNAIRE_PATH") or questionnaire.DEFAULT_PATH)
     forms.check_buildable(loaded)
     screening.check_windows(app.config.get("SCREENING_WINDOWS"))
+    fhir.check_base_url(app.config["FHIR_BASE_URL"])
     app.extensions["intake.questionnaire"] = loaded
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from . import conditions, questionnaire
+from . import conditions, fitzpatrick, questionnaire
 from .answers import format_answer
 from .conditions import as_date
 from .questionnaire import Questionnaire
@@ -28,9 +28,8 @@ RULES_PATH = Path(__file__).parent / "questionnaires" / "screening.yaml"
 SEVERITIES = ("stop", "review", "note")
 TREATMENTS = ("neurotoxin", "micro-needling", "both")
 SHORT_DURATION_WEEKS = 8
-# The Fitzpatrick self-assessment's bands on its usual 0-40 scale; our total is scaled to it.
-FITZPATRICK_BANDS = ((6, "I"), (13, "II"), (20, "III"), (27, "IV"), (34, "V"), (40, "VI"))
-ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
+# Past procedures whose date a rule reads, by the code of the prior_procedures choice: fact <name>_ago.
+PROCEDURE_AGO = {"microneedling": "microneedling_ago", "laser": "laser_ago", "threads": "thread_lift_ago"}
 
 FACTS = (
     "age", "last_neurotoxin_date", "last_neurotoxin_product", "weeks_since_neurotoxin", "days_since_neurotoxin",
@@ -38,7 +37,7 @@ FACTS = (
     "neurotoxin_brands", "neurotoxin_brand_switched", "fitzpatrick_score", "skin_type", "skin_type_number",
     "weeks_since_isotretinoin", "days_since_retinoid", "bleeding_detail", "healing_detail", "filler_surgery_detail",
     "allergy_needling_detail", "droop_detail", "suboptimal_detail", "neurotoxin_ago", "isotretinoin_ago", "retinoid_ago",
-    "pregnancy_detail",
+    "pregnancy_detail", *PROCEDURE_AGO.values(),
 )
 PREGNANCY_WORDS = {"pregnant": "Pregnant", "trying": "Trying to conceive", "breastfeeding": "Breastfeeding"}
 
@@ -94,17 +93,6 @@ def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def skin_type(q: Questionnaire, answers: Mapping[str, Any]) -> tuple[int | None, str | None]:
-    """Return (total score, Fitzpatrick type I-VI), or (None, None) until every item is answered."""
-    items = [x for x in q.by_id.values() if x.scored == "fitzpatrick"]
-    chosen = [x.choice(answers.get(x.link_id)) if answers.get(x.link_id) else None for x in items]
-    if not items or None in chosen:
-        return None, None
-    total = sum(c.score for c in chosen)
-    scaled = total * 40 / (4 * len(items))
-    return total, next(label for limit, label in FITZPATRICK_BANDS if scaled <= limit)
-
-
 def age_on(born: dt.date | None, on: dt.date) -> int | None:
     """Whole years old on a given day."""
     if not born:
@@ -146,9 +134,10 @@ def facts(answers: Mapping[str, Any], visit_date: dt.date, q: Questionnaire) -> 
     shortest = f"shortest {out['neurotoxin_min_weeks']} weeks" if "neurotoxin_min_weeks" in out else ""
     out["suboptimal_detail"] = _join(shortest, out.get("neurotoxin_duration_trend", ""),
                                      f"full result: {verdict}" if verdict else "")
-    score, kind = skin_type(q, answers)
-    if kind:
-        out.update(fitzpatrick_score=score, skin_type=kind, skin_type_number=ROMAN[kind])
+    if skin := fitzpatrick.assess(q, answers):
+        out.update(skin_type=skin.kind, skin_type_number=skin.number)
+        if skin.complete:
+            out["fitzpatrick_score"] = skin.score
     iso = as_date(answers.get("isotretinoin_last_dose"))
     if iso:
         out["weeks_since_isotretinoin"] = (visit_date - iso).days // 7
@@ -158,6 +147,9 @@ def facts(answers: Mapping[str, Any], visit_date: dt.date, q: Questionnaire) -> 
         out["days_since_retinoid"] = (visit_date - retinoid).days
         out["retinoid_ago"] = ago(out["days_since_retinoid"])
     out["pregnancy_detail"] = PREGNANCY_WORDS.get(answers.get("pregnancy"), "")
+    for code, fact in PROCEDURE_AGO.items():
+        if (done := as_date(answers.get(f"procedure_date_{code}"))) and done <= visit_date:
+            out[fact] = ago((visit_date - done).days)
     meds, conds, allergies = (answers.get(k) or [] for k in ("medications", "conditions", "allergies"))
     out["bleeding_detail"] = _join(_labels(q, "medications", meds, ("anticoagulant",)),
                                    _labels(q, "conditions", conds, ("bleeding_disorder",)))
@@ -230,13 +222,16 @@ RULES_VERSION = load_rules().version
 
 
 def check_windows(windows: Mapping[str, Any] | None, rules: Rules | None = None) -> None:
-    """Refuse a clinic's SCREENING_WINDOWS with an unknown name or a value that is not a positive number of days."""
+    """Refuse a clinic's SCREENING_WINDOWS with an unknown name or a value that is not a positive whole number.
+
+    Windows are days, except the few named in years (adult_age_years)."""
     known = (rules or load_rules()).windows
     for name, days in (windows or {}).items():
         if name not in known:
             raise RulesError(f"SCREENING_WINDOWS: unknown window {name!r} (known: {', '.join(sorted(known))})")
         if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
-            raise RulesError(f"SCREENING_WINDOWS: {name!r} must be a positive whole number of days, got {days!r}")
+            unit = "years" if name.endswith("_years") else "days"
+            raise RulesError(f"SCREENING_WINDOWS: {name!r} must be a positive whole number of {unit}, got {days!r}")
 
 
 class _Values(dict):

@@ -1,7 +1,12 @@
 """The physician's summary of one submission, as plain data for the PDF template.
 
-Page 1 follows CLINICAL.md: flags by treatment (stop first), allergies,
-the neurotoxin history, concerns and goals, skin type; then every answer.
+Page 1 follows CLINICAL.md: flags by treatment (stop first), allergies, health
+(conditions, medications, smoking, pregnancy), the neurotoxin history, concerns
+and goals, skin type; then every answer, then the signature and the seal.
+
+Page 1 stays one page for a typical patient: long free text is cut there (the
+whole text is under "Every answer") and only the latest treatments are listed.
+Flags and allergies are never cut.
 """
 
 from __future__ import annotations
@@ -10,13 +15,27 @@ import base64
 import datetime as dt
 from typing import Any
 
-from . import screening
+from . import fitzpatrick, screening
+from . import seal as seal_mod
 from .answers import format_answer, is_enabled
 from .conditions import as_date, is_empty
 from .questionnaire import Questionnaire
 
 TREATMENT_GROUPS = (("both", "Both treatments"), ("neurotoxin", "Neurotoxin"), ("micro-needling", "Micro-needling"))
 NONE_CODES = ("none",)
+# Page 1 budget: quoted free text beyond this many characters, and treatments beyond the latest few, continue
+# under "Every answer" (page 2 on), which always holds everything.
+QUOTE_LIMIT = 220
+PAGE_ONE_TREATMENTS = 4
+
+
+def quote(text: str | None, limit: int = QUOTE_LIMIT) -> dict:
+    """Free text for page 1: {"text", "cut"}; cut at a word boundary when longer than `limit`."""
+    text = (text or "").strip()
+    if len(text) <= limit:
+        return {"text": text, "cut": False}
+    head = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return {"text": head.rstrip(" ,;:.") + "…", "cut": True}
 
 
 def _labels(q: Questionnaire, link_id: str, value: Any) -> str:
@@ -52,10 +71,37 @@ def _neurotoxin(q: Questionnaire, answers: dict, visit: dt.date) -> dict:
         })
     return {
         "ever": answers.get("neurotoxin_ever"),
-        "rows": table,
+        "rows": table[:PAGE_ONE_TREATMENTS],
+        "earlier": len(table) - len(table[:PAGE_ONE_TREATMENTS]),
         "verdict": _labels(q, "neurotoxin_full_result", answers.get("neurotoxin_full_result")),
-        "shortfall": answers.get("neurotoxin_shortfall", ""),
+        "shortfall": quote(answers.get("neurotoxin_shortfall")),
     }
+
+
+def _checked(q: Questionnaire, answers: dict, link_id: str) -> str:
+    """A checklist as labels; "none reported" when the patient ticked the exclusive "none"; "" when unanswered."""
+    codes = answers.get(link_id) or []
+    picked = [c for c in codes if c not in NONE_CODES]
+    return _labels(q, link_id, picked) if picked else ("none reported" if codes else "")
+
+
+def _health(q: Questionnaire, answers: dict) -> dict:
+    """Conditions, skin, medications, smoking and pregnancy status: what a physician checks before walking in."""
+    asked = is_enabled(q.by_id["pregnancy"], answers)
+    return {
+        "conditions": _checked(q, answers, "conditions"),
+        "cancer_area": answers.get("cancer_treatment_area", ""),
+        "skin": _checked(q, answers, "skin_conditions"),
+        "medications": _checked(q, answers, "medications"),
+        "other_medications": quote(answers.get("other_medications")),
+        "smoking": _labels(q, "smoking", answers.get("smoking")),
+        "pregnancy": _labels(q, "pregnancy", answers.get("pregnancy")) if asked else "not asked (male at birth)",
+    }
+
+
+def _skin_type(q: Questionnaire, answers: dict) -> dict:
+    skin = fitzpatrick.assess(q, answers)
+    return {"type": skin.kind, "detail": skin.describe()} if skin else {"type": "", "detail": ""}
 
 
 def _every_answer(q: Questionnaire, answers: dict) -> list[dict]:
@@ -77,43 +123,22 @@ def _every_answer(q: Questionnaire, answers: dict) -> list[dict]:
     return sections
 
 
-def _entries(sections: list[dict]) -> list[dict]:
-    """Flatten sections into headings and one entry per answer (a treatment row is one entry)."""
+def entries(sections: list[dict]) -> list[dict]:
+    """Every answer for the PDF's two newspaper columns: per section, one label/text entry per answer.
+
+    A treatment row is one entry. Each column reads top to bottom, in the tagged structure as on paper.
+    """
     out = []
     for section in sections:
-        out.append({"heading": section["title"], "weight": 2})
+        rows = []
         for item in section["items"]:
             if "rows" in item:
-                for n, row in enumerate(item["rows"], 1):
-                    text = "; ".join(f"{label}: {value}" for label, value in row)
-                    out.append({"label": f"{item['label']} #{n}", "text": text, "weight": 1 + len(text) // 34})
+                rows.extend({"label": f"{item['label']} #{n}", "text": "; ".join(f"{label}: {value}" for label, value in row)}
+                            for n, row in enumerate(item["rows"], 1))
             else:
-                out.append({"label": item["label"], "text": item["text"],
-                            "weight": 1 + max(len(item["label"]) // 26, len(item["text"]) // 34)})
+                rows.append({"label": item["label"], "text": item["text"]})
+        out.append({"title": section["title"], "entries": rows})
     return out
-
-
-def two_columns(sections: list[dict]) -> list[tuple[dict | None, dict | None]]:
-    """Split every answer into a left and a right half of about equal height, as table rows.
-
-    One table with fixed column widths lays out far faster in WeasyPrint than CSS columns.
-    """
-    entries = _entries(sections)
-    total, running, split = sum(e["weight"] for e in entries), 0, len(entries)
-    for index, entry in enumerate(entries):
-        running += entry["weight"]
-        if running >= total / 2:
-            split = index + 1
-            break
-    left, right = entries[:split], entries[split:]
-    if right and "heading" not in right[0]:
-        right.insert(0, {"heading": f"{_last_heading(left)} (continued)", "weight": 2})
-    height = max(len(left), len(right))
-    return [(left[i] if i < len(left) else None, right[i] if i < len(right) else None) for i in range(height)]
-
-
-def _last_heading(entries: list[dict]) -> str:
-    return next((e["heading"] for e in reversed(entries) if "heading" in e), "")
 
 
 def _drawing(answers: dict) -> bytes | None:
@@ -155,6 +180,7 @@ def build(submission: Any, questionnaire: Questionnaire, *, now: dt.datetime | N
             "listed": _labels(questionnaire, "allergies", allergies),
             "other": answers.get("other_allergies", ""),
         },
+        "health": _health(questionnaire, answers),
         "neurotoxin": {**_neurotoxin(questionnaire, answers, visit),
                        "weeks_since_last": facts.get("weeks_since_neurotoxin"),
                        "trend": facts.get("neurotoxin_duration_trend", ""),
@@ -164,20 +190,20 @@ def build(submission: Any, questionnaire: Questionnaire, *, now: dt.datetime | N
             "acne_scar_type": _labels(questionnaire, "acne_scar_type", answers.get("acne_scar_type")),
             "areas": _labels(questionnaire, "concern_areas", answers.get("concern_areas")),
             "severity": _labels(questionnaire, "concern_severity", answers.get("concern_severity")),
-            "goals": answers.get("goals", ""),
-            "reason": answers.get("visit_reason", ""),
+            "goals": quote(answers.get("goals")),
+            "reason": quote(answers.get("visit_reason")),
             "downtime": _labels(questionnaire, "downtime", answers.get("downtime")),
-            "event": answers.get("upcoming_event", ""),
+            "event": quote(answers.get("upcoming_event"), 120),
         },
         "skin": {
-            "type": facts.get("skin_type"),
-            "score": facts.get("fitzpatrick_score"),
+            **_skin_type(questionnaire, answers),
             "sun": _labels(questionnaire, "sun_exposure", answers.get("sun_exposure")),
             "tanning_beds": _labels(questionnaire, "tanning_beds", answers.get("tanning_beds")),
             "spf": _labels(questionnaire, "spf_use", answers.get("spf_use")),
             "routine": _labels(questionnaire, "skincare_routine", answers.get("skincare_routine")),
         },
         "sections": _every_answer(questionnaire, answers),
+        "seal": seal_mod.seal(submission),
         "signature": {
             "name": answers.get("signature_name", ""),
             "date": submitted.date().isoformat(),

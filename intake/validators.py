@@ -15,6 +15,11 @@ from .conditions import is_empty
 
 MESSAGES = {
     "required": _l("Please answer this question."),
+    "required_choice": _l("Choose one of the answers."),
+    "required_multi": _l("Tick at least one box."),
+    "required_date": _l("Enter a date."),
+    "required_number": _l("Enter a number."),
+    "required_tick": _l("Tick the box to go on."),
     "choice": _l("Please choose one of the options."),
     "integer": _l("Please enter a whole number, like 20."),
     "decimal": _l("Please enter a number, like 2.5."),
@@ -35,6 +40,21 @@ FORMATS = {
     "email": Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=MESSAGES["email"]),
     "phone": Regexp(r"^\+?[0-9][0-9 ().\-]{5,24}$", message=MESSAGES["phone"]),
 }
+
+# The rule by type, for a required question whose definition names no required_message of its own.
+REQUIRED_BY_TYPE = {"choice": "required_choice", "open-choice": "required", "boolean": "required_choice",
+                    "multi-choice": "required_multi", "date": "required_date", "integer": "required_number",
+                    "decimal": "required_number", "group": "group"}
+
+
+def required_message(question: Any) -> Any:
+    """What to say when a required question is left blank: its own message from the YAML, else the rule by type."""
+    if question.required_message:
+        return _l(question.required_message)
+    if question.type == "boolean" and question.widget == "checkbox":
+        return MESSAGES["required_tick"]
+    return MESSAGES[REQUIRED_BY_TYPE.get(question.type, "required")]
+
 
 def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value

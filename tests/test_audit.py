@@ -34,6 +34,7 @@ def test_audit_rows_equal_exactly_the_actions_performed(app, fake_pdf):
     rows = audit_rows(app)
     assert [(r.action, r.actor_id, r.submission_id) for r in rows] == [
         ("user_created", None, None),
+        ("submitted", None, submission.id),  # the patient's submit, committed with the submission
         ("login_failed", doctor.id, None),
         ("login_failed", None, None),
         ("login", doctor.id, None),
@@ -44,11 +45,14 @@ def test_audit_rows_equal_exactly_the_actions_performed(app, fake_pdf):
         ("export", doctor.id, None),
         ("logout", doctor.id, None),
     ]
-    assert all(r.ip == "203.0.113.7" for r in rows[1:])
-    assert rows[1].detail == {"reason": "password", "locked": False}
-    assert rows[2].detail == {"reason": "unknown account"} and rows[2].actor_email is None
-    assert rows[7].detail == {"with_note": True}
-    assert rows[8].detail["count"] == 1
+    submitted = rows[1]
+    assert (submitted.actor_email, submitted.ip) == ("patient", None), "the patient's address is not kept"
+    assert submitted.detail == {"answers_sha256": submission.answers_sha256}, "the id and the hash, no answer"
+    assert all(r.ip == "203.0.113.7" for r in rows[2:])
+    assert rows[2].detail == {"reason": "password", "locked": False}
+    assert rows[3].detail == {"reason": "unknown account"} and rows[3].actor_email is None
+    assert rows[8].detail == {"with_note": True}
+    assert rows[9].detail["count"] == 1
     assert audit.verify(app.extensions["intake.store"]).ok
 
 

@@ -76,10 +76,25 @@ def test_csv_defuses_formula_injection(app, as_role, payload):
     assert row["goals"] == "Plain text stays as is"
 
 
-def test_the_phone_number_keeps_its_plus_but_cannot_run(app, as_role):
-    add_submission(app)
+@pytest.mark.parametrize("phone", ["+1 617 555 0134", "+44 (20) 7946-0958", "+33.1.23.45.67.89"])
+def test_an_international_phone_number_is_exported_as_typed(app, as_role, phone):
+    add_submission(app, phone=phone, emergency_contact_phone=phone)
     (row,) = _csv(as_role("physician").get("/staff/export?format=csv"))
-    assert row["phone"] == "'+1 555 201 3344"
+    assert row["phone"] == phone and row["emergency_contact_phone"] == phone
+
+
+@pytest.mark.parametrize("payload", ["+1+2", "+1 617 555 0134+cmd|' /C calc'!A0", "+HYPERLINK(\"http://x\")", "+1e3*2",
+                                     "+1 (617) SUM(A1)"])
+def test_a_formula_that_starts_like_a_phone_number_is_still_defused(app, as_role, payload):
+    add_submission(app, phone=payload, other_medications=payload)
+    (row,) = _csv(as_role("physician").get("/staff/export?format=csv"))
+    assert row["phone"] == "'" + payload and row["other_medications"] == "'" + payload
+
+
+def test_csv_responses_name_their_charset_once(app, as_role):
+    add_submission(app)
+    response = as_role("physician").get("/staff/export?format=csv")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
 
 
 def test_exports_cover_the_date_range_in_clinic_days(app, as_role):
@@ -127,8 +142,74 @@ def test_fhir_bundle_validates_with_fhir_resources(app, as_role):
     assert [a.valueCoding.code for a in items["medications"].answer] == ["nsaid_supplement", "topical_retinoid"]
     assert items["date_of_birth"].answer[0].valueDate.isoformat() == "1986-04-12"
     assert items["neurotoxin_ever"].answer[0].valueBoolean is True
-    treatments = [section for section in resource.item if section.linkId == "neurotoxin"][0].item
+    treatments = [section for section in resource.item if section.linkId == "section-neurotoxin"][0].item
     assert [t.linkId for t in treatments].count("neurotoxin") == 2  # a repeating group repeats its item
+
+
+def test_a_questionnaire_response_says_whose_it_is_when_and_to_which_questionnaire(app, as_role):
+    submission = add_submission(app)
+    bundle = Bundle.model_validate_json(as_role("physician").get("/staff/export?format=fhir").data)
+    response = bundle.entry[0].resource
+    assert response.questionnaire == f"https://intake.example.org/fhir/Questionnaire/consultation|{submission.questionnaire_version}"
+    assert response.authored.isoformat().startswith(submission.submitted_at.date().isoformat())
+    assert response.subject.reference == "#patient"
+    (patient,) = response.contained
+    assert patient.__resource_type__ == "Patient" and patient.id == "patient"
+    official, usual = patient.name
+    assert (official.family, official.given, usual.given) == ("López", ["Maria"], ["Mari"])
+    assert patient.birthDate.isoformat() == "1986-04-12"
+    telecom = {(t.system, t.value): t.rank for t in patient.telecom}
+    assert telecom == {("sms", "+1 555 201 3344"): 1, ("phone", "+1 555 201 3344"): 2, ("email", "maria.lopez@example.com"): 2}
+    (contact,) = patient.contact
+    assert contact.name.text == "Jorge López" and contact.telecom[0].value == "555 201 9988"
+    assert contact.relationship[0].coding[0].code == "C"  # emergency contact (HL7 v2-0131)
+
+
+def test_every_response_item_is_an_item_of_the_questionnaire_at_the_same_place(app, as_role):
+    add_submission(app)
+    definition = as_role("physician").get("/api/questionnaire").json
+    parents = {}
+
+    def index(items, parent):
+        for item in items:
+            parents[item["linkId"]] = parent
+            index(item.get("item", []), item["linkId"])
+
+    index(definition["item"], None)
+    response = json.loads(as_role("physician").get("/staff/export?format=fhir").data)["entry"][0]["resource"]
+
+    def check(items, parent):
+        for item in items:
+            assert parents.get(item["linkId"], "missing") == parent, item["linkId"]
+            check(item.get("item", []), item["linkId"])
+
+    check(response["item"], None)
+
+
+def test_the_canonical_url_comes_from_the_configured_base(tmp_path, migrated_sqlite):
+    import shutil
+
+    from tests.conftest import make_app
+
+    shutil.copy(migrated_sqlite, tmp_path / "intake.sqlite3")
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'intake.sqlite3'}", FHIR_BASE_URL="https://fhir.harbour.example/r4/")
+    try:
+        assert app.test_client().get("/api/questionnaire").json["url"] == \
+            "https://fhir.harbour.example/r4/Questionnaire/consultation"
+        with app.test_request_context():
+            row = add_submission(app)
+            assert export.questionnaire_response(row, Q)["questionnaire"].startswith(
+                "https://fhir.harbour.example/r4/Questionnaire/consultation|")
+    finally:
+        app.extensions["intake.store"].engine.dispose()
+
+
+@pytest.mark.parametrize("base", ["urn:intake:questionnaire", "ftp://example.org/fhir", "intake.example.org", ""])
+def test_a_canonical_base_that_is_not_an_http_url_stops_start_up(tmp_path, base):
+    from intake import create_app
+
+    with pytest.raises(ValueError, match="FHIR_BASE_URL must be an absolute http"):
+        create_app({"TESTING": True, "INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "FHIR_BASE_URL": base})
 
 
 def test_pdf_zip_holds_one_pdf_per_submission_an_index_and_a_note_for_failures(app, as_role, fake_pdf):

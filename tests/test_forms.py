@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from intake import forms
+from intake import forms, questionnaire, validators
 from intake.answers import prune
 from tests.walk import EXPECTED, PAGES
 
@@ -48,7 +48,9 @@ def test_every_section_has_one_field_per_question(q, ctx):
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("email", "maria", "Please enter an email address like name@example.com."),
     ("phone", "call me", "Please enter a phone number using digits, like 555 123 4567."),
-    ("first_name", "", "Please answer this question."),
+    ("first_name", "", "Enter your first name."),
+    ("date_of_birth", "", "Enter your date of birth."),
+    ("preferred_contact", "", "Choose how we should contact you."),
     ("first_name", "x" * 81, "Please keep this to 80 characters or fewer."),
     ("date_of_birth", "1986-02-31", "Please enter a full date: day, month and year."),
     ("date_of_birth", (dt.date.today() + dt.timedelta(days=2)).isoformat(), "This date can't be in the future."),
@@ -80,7 +82,7 @@ def test_integer_and_range_messages(q, ctx):
 def test_a_treatment_row_is_required_when_treated_before(q, ctx):
     ok, form = validate(q, "neurotoxin", {"neurotoxin_ever": "yes", "neurotoxin_full_result": "yes"})
     assert not ok
-    assert form["neurotoxin"].errors == ["Please fill in at least one entry."]
+    assert form["neurotoxin"].errors == ["Add at least one past treatment."]
 
 
 def test_hidden_questions_are_not_validated(q, ctx):
@@ -98,7 +100,37 @@ def test_pregnancy_is_asked_unless_male(q, ctx):
 
 def test_consent_boxes_must_be_ticked(q, ctx):
     ok, form = validate(q, "consent", {**PAGES["consent"], "consent_accurate": ""})
-    assert not ok and form["consent_accurate"].errors == ["Please answer this question."]
+    assert not ok and form["consent_accurate"].errors == ["Tick the box to confirm that your information is true and complete."]
+
+
+REQUIRED = [(s.id, x) for s in questionnaire.load().sections for x in s.questions if x.required]
+
+
+@pytest.mark.parametrize(("section_id", "question"), REQUIRED, ids=[x.link_id for _s, x in REQUIRED])
+def test_every_required_question_says_what_to_do_when_left_blank(q, ctx, section_id, question):
+    """Its own message from the YAML, else the rule by type: never the bare "Please answer this question."."""
+    # The answers that make every conditional question apply, except the one left blank.
+    shown = {"neurotoxin_ever": "yes", "neurotoxin_full_result": "no", "conditions": ["cancer_treatment"],
+             "medications": ["isotretinoin", "topical_retinoid"],
+             "prior_procedures": [c for c in q.by_id["prior_procedures"].codes if c != "none"]}
+    on_page = {x.link_id for x in q.section(section_id).questions}
+    data = {k: val for k, val in shown.items() if k != question.link_id and k in on_page}
+    ok, form = validate(q, section_id, data)
+    assert not ok
+    message = str(form[question.link_id].errors[0])
+    assert message == (question.required_message or str(validators.required_message(question)))
+    assert message != "Please answer this question."
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("choice", "Choose one of the answers."), ("multi-choice", "Tick at least one box."), ("date", "Enter a date."),
+    ("integer", "Enter a number."), ("string", "Please answer this question."),
+])
+def test_the_rule_by_type_for_questions_without_their_own_message(ctx, kind, message):
+    question = questionnaire.Question("x", kind, "X", required=True)
+    assert str(validators.required_message(question)) == message
+    tick = questionnaire.Question("x", "boolean", "X", required=True, widget="checkbox")
+    assert str(validators.required_message(tick)) == "Tick the box to go on."
 
 
 def test_answers_round_trip_through_the_forms(q, ctx):

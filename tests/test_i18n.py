@@ -59,7 +59,7 @@ def test_every_questionnaire_text_is_extracted():
         texts |= {section.title, section.intro}
         for question in section.questions:
             for q in (question, *question.items):
-                texts |= {q.text, q.help, *(c.label for c in q.choices)}
+                texts |= {q.text, q.help, q.required_message, *(c.label for c in q.choices)}
     assert texts - {""} <= set(extracted())
 
 
@@ -124,7 +124,9 @@ def test_every_page_a_patient_sees_is_in_spanish(app, catalogue):
     english = [m.id for m in catalogue if m.id and len(m.id) >= 12 and m.id != m.string and m.id not in m.string]
     left = [msgid for msgid in english if re.sub(r"%\(\w+\)\w", "", msgid) in text]
     assert not left
-    assert "Por favor, responda esta pregunta." in text
+    # The specific messages, from the questionnaire's required_message and from the rule by type.
+    assert "Escriba su fecha de nacimiento." in text and "Elija cómo prefiere que nos comuniquemos con usted." in text
+    assert "Elija una de las respuestas." in text  # a Fitzpatrick item: the rule for a choice
     assert "Responda esto solo si eligió “En parte” o “No” arriba." in text  # the hint shown without JavaScript
     assert "Por favor, revise estas respuestas" in text
 

@@ -49,8 +49,9 @@ def test_neurotoxin_products_and_fitzpatrick_scores(real):
     assert {"onabotulinumtoxinA", "abobotulinumtoxinA", "incobotulinumtoxinA", "prabotulinumtoxinA",
             "daxibotulinumtoxinA", "letibotulinumtoxinA", "unknown"} == set(product.codes)
     scored = [q for q in real.by_id.values() if q.scored == "fitzpatrick"]
-    assert len(scored) >= 8
+    assert len(scored) == 10, "the published self-assessment: ten items, a total of 0-40"
     assert all(sorted(c.score for c in q.choices) == [0, 1, 2, 3, 4] for q in scored)
+    assert real.version == "2026.12.1", "adding items 9 and 10 bumped the version"
 
 
 MINIMAL = {
@@ -90,6 +91,8 @@ def test_minimal_definition_parses():
     (lambda d: questions(d)[0].update(max_length=10**6), "needs a max_length"),
     (lambda d: questions(d)[0].update(colour="blue"), "unknown keys ['colour']"),
     (lambda d: questions(d)[0].update(text=""), "text is required"),
+    (lambda d: questions(d)[0].update(required=False, required_message="Enter your name."), "only for a required question"),
+    (lambda d: questions(d)[0].update(required=True, required_message=""), "required_message is text"),
     (lambda d: questions(d)[0].update(choices=[{"code": "a", "label": "A"}]), "cannot have choices"),
     (lambda d: questions(d)[2]["items"][0].pop("max"), "numeric min and max"),
     (lambda d: questions(d)[2]["items"][0].update(link_id="age"), "must be named rows_<name>"),

@@ -10,7 +10,7 @@ import yaml
 from intake import screening
 from intake.forms import section_errors
 from intake.screening import RulesError, load_rules, parse_rules, screen
-from tests.vignettes import DARK, VIGNETTES, VISIT, days_before, healthy, toxin_row
+from tests.vignettes import DARK, EIGHT_ITEMS, FAIR, VIGNETTES, VISIT, born_years_before_visit, days_before, healthy, toxin_row
 
 
 def fired(answers, **kwargs) -> set[str]:
@@ -57,9 +57,9 @@ CASES = [
     ("recent_filler_surgery", healthy(prior_procedures=["filler"], procedure_date_filler=days_before(182)),
      healthy(prior_procedures=["filler"], procedure_date_filler=days_before(183))),
     ("skin_type_pih", healthy(**{**DARK, "fitz_eye_colour": "light_blue_grey_green", "fitz_hair_colour": "sandy_red",
-                                 "fitz_skin_colour": "pale_beige"}),  # 17/32 scales to 21.25: type IV
+                                 "fitz_skin_colour": "reddish", "fitz_freckles": "none"}),  # 21/40: type IV
      healthy(**{**DARK, "fitz_eye_colour": "light_blue_grey_green", "fitz_hair_colour": "sandy_red",
-                "fitz_skin_colour": "reddish", "fitz_freckles": "incidental"})),  # 14/32 = 17.5: type III
+                "fitz_skin_colour": "reddish", "fitz_freckles": "incidental"})),  # 20/40: type III
     ("anaesthetic_metal_allergy", healthy(allergies=["nickel_steel"]), healthy(allergies=["latex"])),
     ("implanted_device", healthy(conditions=["heart_device"]), healthy()),
     ("prior_droop", healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(200, neurotoxin_side_effects=["brow_droop"])]),
@@ -69,6 +69,18 @@ CASES = [
     ("brand_switch", healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(200), toxin_row(400, "abobotulinumtoxinA")]),
      healthy(neurotoxin_ever=True, neurotoxin=[toxin_row(200), toxin_row(400, "unknown")])),
     ("bruising_supplements", healthy(medications=["nsaid_supplement"]), healthy()),
+    # Under 18 on the visit date: the day before the 18th birthday fires, the birthday itself does not.
+    ("minor_neurotoxin", healthy(date_of_birth=born_years_before_visit(18, days=1)),
+     healthy(date_of_birth=born_years_before_visit(18))),
+    ("minor_needling", healthy(date_of_birth=born_years_before_visit(18, days=1)),
+     healthy(date_of_birth=born_years_before_visit(18))),
+    ("latex_allergy", healthy(allergies=["latex"]), healthy(allergies=["nickel_steel"])),
+    ("recent_microneedling", healthy(prior_procedures=["microneedling"], procedure_date_microneedling=days_before(28)),
+     healthy(prior_procedures=["microneedling"], procedure_date_microneedling=days_before(29))),
+    ("recent_laser", healthy(prior_procedures=["laser"], procedure_date_laser=days_before(28)),
+     healthy(prior_procedures=["laser"], procedure_date_laser=days_before(29))),
+    ("recent_thread_lift", healthy(prior_procedures=["threads"], procedure_date_threads=days_before(91)),
+     healthy(prior_procedures=["threads"], procedure_date_threads=days_before(92))),
 ]
 
 
@@ -102,6 +114,28 @@ def test_a_clinic_can_change_a_window():
     assert "isotretinoin" not in fired(answers, windows={"isotretinoin_days": 90})
 
 
+@pytest.mark.parametrize(("windows", "answers", "rule"), [
+    ({"adult_age_years": 21}, healthy(date_of_birth=born_years_before_visit(19)), "minor_neurotoxin"),
+    ({"microneedling_days": 42}, healthy(prior_procedures=["microneedling"], procedure_date_microneedling=days_before(35)),
+     "recent_microneedling"),
+    ({"laser_days": 60}, healthy(prior_procedures=["laser"], procedure_date_laser=days_before(45)), "recent_laser"),
+    ({"thread_lift_days": 182}, healthy(prior_procedures=["threads"], procedure_date_threads=days_before(120)),
+     "recent_thread_lift"),
+])
+def test_a_clinic_can_change_the_new_windows(windows, answers, rule):
+    assert rule not in fired(answers)
+    assert rule in fired(answers, windows=windows)
+
+
+def test_the_new_rules_messages_quote_the_patients_values():
+    teen = healthy(date_of_birth=born_years_before_visit(14))
+    messages = {f.rule_id: f.message for f in screen(teen, VISIT)}
+    assert messages["minor_neurotoxin"] == "Minor: 14 years old on the visit date; cosmetic toxin is labelled for adults"
+    laser = healthy(prior_procedures=["laser"], procedure_date_laser=days_before(10))
+    [flag] = screen(laser, VISIT)
+    assert flag.message == f"Laser {days_before(10)} (10 days ago): confirm area and type (ablative / non-ablative)"
+
+
 def test_derived_facts():
     q = screening.default_questionnaire()
     answers = healthy(neurotoxin_ever=True, neurotoxin=[
@@ -112,11 +146,45 @@ def test_derived_facts():
     assert facts["weeks_since_neurotoxin"] == 14
     assert facts["neurotoxin_duration_trend"] == "12 → 6 weeks (shorter)"
     assert facts["neurotoxin_brand_switched"] is True
-    assert (facts["fitzpatrick_score"], facts["skin_type"]) == (27, "V")  # 27/32 scales to 33.75
+    assert (facts["fitzpatrick_score"], facts["skin_type"]) == (33, "V")  # 33/40: V is 28-34
 
 
-def test_skin_type_needs_every_item():
-    assert screening.facts(healthy(fitz_tan=None), VISIT, screening.default_questionnaire()).get("skin_type") is None
+def test_skin_type_is_scored_on_the_published_0_to_40_scale():
+    q = screening.default_questionnaire()
+    assert len([x for x in q.by_id.values() if x.scored == "fitzpatrick"]) == 10
+    facts = screening.facts(healthy(**FAIR), VISIT, q)
+    assert (facts["fitzpatrick_score"], facts["skin_type"], facts["skin_type_number"]) == (14, "III", 3)
+
+
+def test_an_eight_item_submission_gives_the_range_of_types_it_allows():
+    """Questionnaire 2026.11.1 asked eight items: 27 of 32 leaves 27-35 on the 0-40 scale, so types IV to VI."""
+    old = {k: v for k, v in healthy(**DARK).items() if k not in EIGHT_ITEMS}
+    facts = screening.facts(old, VISIT, screening.default_questionnaire())
+    assert facts["skin_type"] == "IV–VI" and facts["skin_type_number"] == 6  # 27/32 + 0..8 = 27..35
+    assert "fitzpatrick_score" not in facts, "no 0-40 score is invented for eight items"
+    fair = {k: v for k, v in healthy(**FAIR).items() if k not in EIGHT_ITEMS}
+    assert screening.facts(fair, VISIT, screening.default_questionnaire())["skin_type"] == "II–III"  # 11..19
+
+
+def test_skin_type_needs_at_least_eight_items():
+    q = screening.default_questionnaire()
+    assert screening.facts(healthy(fitz_tan=None), VISIT, q).get("skin_type")  # nine items: still a range
+    three_missing = healthy(fitz_tan=None, fitz_last_exposure=None, fitz_face_exposure=None)
+    assert screening.facts(three_missing, VISIT, q).get("skin_type") is None
+
+
+def test_the_rules_dates_are_asked_when_the_procedure_is_ticked():
+    """The procedure rules read dates the questionnaire really asks, and asks exactly when the procedure was ticked."""
+    from intake.answers import is_enabled
+
+    q = screening.default_questionnaire()
+    for code, rule in (("microneedling", "recent_microneedling"), ("laser", "recent_laser"), ("threads", "recent_thread_lift")):
+        [when] = [r.when for r in load_rules().rules if r.id == rule]
+        (link_id, _window), = when["within_days"].items()
+        question = q.by_id[link_id]
+        assert question.type == "date" and question.required and question.not_future
+        assert is_enabled(question, {"prior_procedures": [code]}) and not is_enabled(question, {"prior_procedures": ["none"]})
+    assert q.by_id["date_of_birth"].required and "latex" in q.by_id["allergies"].codes
 
 
 def _rules_data():
@@ -169,6 +237,7 @@ def test_a_misspelt_code_in_a_rule_is_refused():
     ({"isotretinon_days": 365}, "unknown window 'isotretinon_days'"),
     ({"isotretinoin_days": 0}, "positive whole number"),
     ({"isotretinoin_days": "6 months"}, "positive whole number"),
+    ({"adult_age_years": 0}, "positive whole number of years"),
 ])
 def test_a_clinics_bad_window_stops_start_up(tmp_path, windows, message):
     from intake import create_app

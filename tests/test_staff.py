@@ -265,10 +265,15 @@ SUMMARY = {  # the shape intake.summary.build() returns (issue 3's contract)
     "neurotoxin": {"ever": True, "rows": [{"date": "2026-07-28", "weeks_ago": 17, "product": "Dysport", "areas": "Forehead",
                                            "units": 50, "onset_days": None, "weeks_lasted": 6, "satisfaction": "2",
                                            "side_effects": "Bruising"}],
-                   "verdict": "Partly", "shortfall": "Back after six weeks.", "weeks_since_last": 17, "trend": "", "brands": ""},
+                   "earlier": 0, "verdict": "Partly", "shortfall": {"text": "Back after six weeks.", "cut": False},
+                   "weeks_since_last": 17, "trend": "", "brands": ""},
+    "health": {"conditions": "Diabetes that is well controlled", "cancer_area": "", "skin": "none reported",
+               "medications": "none reported", "other_medications": {"text": "Metformin 500 mg", "cut": False},
+               "smoking": "I used to", "pregnancy": "None of these"},
     "concerns": {"concerns": "Fine lines", "acne_scar_type": "", "areas": "Around the eyes", "severity": "Quite a lot",
-                 "goals": "Softer lines", "reason": "", "downtime": "", "event": ""},
-    "skin": {"type": "IV", "score": 21, "sun": "", "tanning_beds": "", "spf": "", "routine": ""},
+                 "goals": {"text": "Softer lines", "cut": False}, "reason": {"text": "", "cut": False}, "downtime": "",
+                 "event": {"text": "", "cut": False}},
+    "skin": {"type": "IV", "detail": "score 21/40; type IV = 21–27", "sun": "", "tanning_beds": "", "spf": "", "routine": ""},
     "sections": [{"title": "Your health", "items": [{"label": "Any other allergies", "text": "Penicillin (rash)"}]}],
     "signature": {"name": "Maria López", "date": "2026-11-25", "drawing": None},
 }
@@ -280,11 +285,12 @@ def test_the_detail_page_renders_the_physician_summary_as_html(app, as_role, mon
     submission = add_submission(app)
     page = as_role("physician").get(f"/staff/submissions/{submission.id}").text
     assert built == [submission.id]
-    assert page.index("Screening flags") < page.index("Allergies") < page.index("Neurotoxin history") \
+    assert page.index("Screening flags") < page.index("Allergies") < page.index(">Health<") < page.index("Neurotoxin history") \
         < page.index("Concerns and goals") < page.index("Skin type") < page.index("Every answer")
+    assert "Diabetes that is well controlled" in page and "“Metformin 500 mg”" in page and "I used to" in page
     assert "&lt;script&gt;" in page and "<script>alert" not in page
     assert "Lidocaine or numbing creams" in page and "<strong>17</strong> weeks since the last treatment" in page
-    assert "Type IV (score 21)" in page and "patient-estimated; physician to confirm" in page
+    assert "Type IV (score 21/40; type IV = 21–27)" in page and "patient-estimated; physician to confirm" in page
     assert "Penicillin (rash)" in page and "Levothyroxine" not in page  # every answer comes from the summary too
 
 
@@ -307,3 +313,10 @@ def test_a_summary_that_fails_to_build_still_leaves_every_answer(app, as_role, m
     submission = add_submission(app)
     page = as_role("physician").get(f"/staff/submissions/{submission.id}")
     assert page.status_code == 200 and "Every answer" not in page.text and "Levothyroxine" in page.text
+
+
+def test_the_record_history_shows_the_patients_submit_once(app, as_role):
+    submission = add_submission(app)
+    page = as_role("physician").get(f"/staff/submissions/{submission.id}").text
+    history = page[page.index("Record history"):]
+    assert history.count("Patient submitted the form") == 1 and "Submitted by the patient" not in history

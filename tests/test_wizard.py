@@ -80,7 +80,7 @@ def test_errors_show_next_to_fields_and_in_a_summary(patient):
     assert ('<a href="#email"><span class="summary-question">Email</span> '
             '<span class="summary-message">Please enter an email address like name@example.com.</span></a>') in html
     assert ('<a href="#date_of_birth"><span class="summary-question">Date of birth</span> '
-            '<span class="summary-message">Please answer this question.</span></a>') in html
+            '<span class="summary-message">Enter your date of birth.</span></a>') in html
     assert "Please keep this to 80 characters or fewer." in html
     assert 'id="email-error"' in html and 'aria-describedby="email-error"' in html
     # What was typed is still there.
@@ -207,7 +207,7 @@ def test_signature_must_be_given(patient):
     walk_to_consent(patient)
     response = patient.post("consent", {**PAGES["consent"], "signature_name": "", "consent_privacy": ""})
     assert response.status_code == 422
-    assert 'Type your full name to sign</span> <span class="summary-message">Please answer this question.' in response.text
+    assert 'Type your full name to sign</span> <span class="summary-message">Sign by typing your full name.' in response.text
 
 
 def test_review_lists_every_answer_with_an_edit_link(patient):

@@ -6,13 +6,17 @@ import datetime as dt
 
 VISIT = dt.date(2026, 12, 1)
 
-# Fitzpatrick answers scoring 11 of 32 (13.75 on the 0-40 scale: type III) and 27 of 32 (33.75: type V).
+# Fitzpatrick answers (all ten items) scoring 14 of 40 (type III, 14-20) and 33 of 40 (type V, 28-34).
 FAIR = {"fitz_eye_colour": "blue", "fitz_hair_colour": "chestnut_dark_blond", "fitz_skin_colour": "very_pale",
         "fitz_freckles": "several", "fitz_burn": "burns_sometimes", "fitz_tan": "light",
-        "fitz_brown_hours": "seldom", "fitz_face_reaction": "sensitive"}
+        "fitz_brown_hours": "seldom", "fitz_face_reaction": "sensitive",
+        "fitz_last_exposure": "months_1_2", "fitz_face_exposure": "hardly_ever"}
 DARK = {"fitz_eye_colour": "brownish_black", "fitz_hair_colour": "black", "fitz_skin_colour": "dark_brown",
         "fitz_freckles": "none", "fitz_burn": "rarely_burns", "fitz_tan": "very_easily",
-        "fitz_brown_hours": "often", "fitz_face_reaction": "normal"}
+        "fitz_brown_hours": "often", "fitz_face_reaction": "normal",
+        "fitz_last_exposure": "under_1_month", "fitz_face_exposure": "often"}
+# The same two patients as questionnaire 2026.11.1 asked them: eight items (11 of 32 and 27 of 32).
+EIGHT_ITEMS = ("fitz_last_exposure", "fitz_face_exposure")
 
 
 def days_before(n: int) -> str:
@@ -38,6 +42,12 @@ def healthy(**changes) -> dict:
     return answers
 
 
+def born_years_before_visit(years: int, days: int = 0) -> str:
+    """A date of birth: `years` whole years before the visit, then `days` days later (days=1: a day short)."""
+    birthday = VISIT.replace(year=VISIT.year - years)
+    return (birthday + dt.timedelta(days=days)).isoformat()
+
+
 def toxin_row(days_ago: int, product: str = "onabotulinumtoxinA", **extra) -> dict:
     return {"neurotoxin_product": product, "neurotoxin_date": days_before(days_ago),
             "neurotoxin_areas": ["forehead"], "neurotoxin_side_effects": ["none"], **extra}
@@ -58,6 +68,34 @@ def html_everywhere() -> dict:
     return healthy(**typed)
 
 
+# Names in every script the PDF must draw with real glyphs (the issue's repro is the first four, in one name).
+SCRIPT_NAMES = {
+    "Latin with diacritics": "Zoë Ñúñez-Øberg",
+    "Greek": "Αλέξανδρος Παπαδόπουλος",
+    "Cyrillic": "Дмитрий Иванов",
+    "Arabic": "محمد عبد الله",
+    "Hebrew": "דוד כהן",
+    "Devanagari": "अनन्या शर्मा",
+    "Thai": "สมชาย ใจดี",
+    "Chinese": "王小明",
+    "Japanese": "山田 太郎 さくら サトウ",
+    "Korean": "김민준",
+    "Emoji": "🙂👍",
+}
+
+
+def multiscript() -> dict:
+    """A patient whose name and free text use every script above: the repro name, then one field per script."""
+    n = SCRIPT_NAMES
+    return healthy(
+        first_name="Zoë Ñúñez-Øberg", last_name="山田 太郎 محمد 🙂", preferred_name=n["Greek"],
+        emergency_contact_name=n["Cyrillic"], signature_name="Zoë Ñúñez-Øberg 山田 太郎",
+        other_medications=f"{n['Hebrew']}: {n['Arabic']}", other_allergies=n["Devanagari"],
+        visit_reason=f"{n['Thai']} · {n['Korean']} · {n['Chinese']}", upcoming_event=n["Japanese"],
+        goals=f"{n['Emoji']} {n['Latin with diacritics']}",
+    )
+
+
 VIGNETTES = {
     "pregnant": (healthy(pregnancy="pregnant"), {"pregnancy"}),
     "isotretinoin_and_keloid": (
@@ -69,5 +107,12 @@ VIGNETTES = {
         {"recent_neurotoxin", "toxin_before_needling", "prior_droop", "suboptimal_result"}),
     "skin_type_v_cold_sores": (healthy(**DARK, skin_conditions=["cold_sores"]), {"skin_type_pih", "herpes_simplex"}),
     "healthy_first_timer": (healthy(), set()),
+    "fourteen_year_old": (healthy(date_of_birth=born_years_before_visit(14), visit_reason="My mum says I can have Botox."),
+                          {"minor_neurotoxin", "minor_needling"}),
+    "latex_and_recent_procedures": (
+        healthy(allergies=["latex"], prior_procedures=["microneedling", "laser", "threads"],
+                procedure_date_microneedling=days_before(21), procedure_date_laser=days_before(12),
+                procedure_date_threads=days_before(60)),
+        {"latex_allergy", "recent_microneedling", "recent_laser", "recent_thread_lift"}),
     "html_in_every_box": (html_everywhere(), set()),
 }

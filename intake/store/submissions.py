@@ -13,6 +13,7 @@ from .. import answers as answers_mod
 from ..conditions import as_date
 from ..models import Draft, Submission, utcnow
 from . import Store
+from . import audit as audit_store
 from .drafts import hash_token
 
 # No I, L, O, U, 0 or 1: a reference is read aloud over the phone.
@@ -53,6 +54,8 @@ def submit(
 
     A second call with the same token, concurrent or later, returns the first
     submission untouched: the UNIQUE constraint on submit_token decides.
+    The "submitted" audit event (the id and the answers' hash, never patient
+    data) commits in the same transaction as the row, or neither does.
     """
     flags = flags or []
     for _ in range(REFERENCE_TRIES):
@@ -72,6 +75,8 @@ def submit(
         try:
             with store.writing() as session:
                 session.add(submission)
+                audit_store.append(session, action="submitted", actor_email="patient", submission_id=submission.id,
+                                   detail={"answers_sha256": submission.answers_sha256})
                 if draft_token:
                     session.execute(delete(Draft).where(Draft.token_hash == hash_token(draft_token)))
             return submission, True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from .. import fhir, questionnaire_ext
 from ..db import get_store
@@ -12,7 +12,7 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/api/questionnaire")
 def questionnaire():
-    response = jsonify(fhir.questionnaire(questionnaire_ext.get()))
+    response = jsonify(fhir.questionnaire(questionnaire_ext.get(), current_app.config["FHIR_BASE_URL"]))
     response.mimetype = "application/fhir+json"
     return response
 

@@ -160,7 +160,7 @@ def test_hints_and_errors_are_tied_to_their_fields(live_server, page):
     assert by_id["preferred_name"] == ["preferred_name-hint"]
     assert set(by_id["sex_at_birth"]) == {"sex_at_birth-hint", "sex_at_birth-error"}
     expect(page.locator("#first_name")).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("#first_name")).to_have_accessible_description(re.compile("Please answer this question"))
+    expect(page.locator("#first_name")).to_have_accessible_description(re.compile("Enter your first name"))
     # The hint of a text field is read with it, too.
     expect(page.locator("#visit_reason")).to_have_accessible_description(re.compile("In your own words"))
 
