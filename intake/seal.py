@@ -39,10 +39,14 @@ def seal(submission: Any) -> dict[str, Any]:
 
 def stored_pdf(store: Store, submission: Any) -> bytes | None:
     """The bytes of the submission's latest stored PDF, or None. The one place that knows where PDFs are kept."""
+    from flask import current_app
+
+    from .crypto import files
+
     row = pdfs.latest(store, submission.id)
     if row is None or row.status != "ok" or not row.path or not Path(row.path).is_file():
         return None
-    return Path(row.path).read_bytes()
+    return files.read_sealed(Path(row.path), current_app.extensions["intake.keyring"], "pdf")
 
 
 def pdf_seal(data: bytes) -> tuple[str, str] | None:

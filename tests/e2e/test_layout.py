@@ -78,7 +78,7 @@ def test_the_staff_menu_stays_on_one_line_at_1280_px(live_server, new_context):
         const text = document.createRange(); text.selectNodeContents(a);
         return {name: a.textContent.trim(), lines: new Set([...text.getClientRects()].map(r => Math.round(r.top))).size,
                 top: Math.round(a.getBoundingClientRect().top)}; })""")
-    assert [link["name"] for link in links][-1] == "Audit trail"
+    assert "Audit trail" in [link["name"] for link in links]
     assert all(link["lines"] == 1 for link in links), links
     assert len({link["top"] for link in links}) == 1, f"the menu wraps onto a second row: {links}"
 
