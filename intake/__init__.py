@@ -25,22 +25,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import db, i18n, pdf, questionnaire_ext, security
+    from . import db, export_jobs, i18n, jobs, pdf, questionnaire_ext, renders, security
+    from .web import input_guard
 
     security.init_app(app)
+    input_guard.init_app(app)
     i18n.init_app(app)
     db.init_app(app)
     questionnaire_ext.init_app(app)
     pdf.init_app(app)
+    renders.init_app(app)
+    export_jobs.init_app(app)
+    jobs.init_app(app)  # after the modules that declare jobs
 
 
 def register_blueprints(app: Flask) -> None:
+    from . import limits
     from .web import api, errors, patient, staff
 
     app.register_blueprint(patient.bp)
     app.register_blueprint(api.bp)
     staff.init_app(app)
     errors.init_app(app)
+    limits.init_app(app)  # after the blueprints: it limits their views
 
 
 def register_commands(app: Flask) -> None:

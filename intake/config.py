@@ -67,5 +67,3 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = _secret_key(folder)
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
-    (folder / "pdf").mkdir(exist_ok=True)
-    (folder / "exports").mkdir(exist_ok=True)

@@ -1,4 +1,6 @@
-"""Exports: CSV, NDJSON, a FHIR R4 Bundle and a ZIP of PDFs, all streamed in constant memory.
+"""Exports: CSV, NDJSON, a FHIR R4 Bundle and a ZIP of PDFs, as byte generators in constant memory.
+
+Small exports stream in the request; the ZIP and large ones are built by a worker (export_jobs).
 
 Columns and FHIR items come from the questionnaire definition; nothing here
 names a question. Every format is a generator of bytes over rows that the
@@ -289,7 +291,7 @@ class _Sink(io.RawIOBase):
 
 def stream_pdf_zip(submissions: Iterable[Any], q: Questionnaire) -> Iterator[bytes]:
     """One PDF per submission plus index.csv; a PDF that cannot be made becomes a note saying what to do."""
-    from . import pdf
+    from . import renders
 
     sink = _Sink()
     index = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="", encoding="utf-8")
@@ -299,18 +301,16 @@ def stream_pdf_zip(submissions: Iterable[Any], q: Questionnaire) -> Iterator[byt
         for s in submissions:
             name = f"intake-{s.reference}.pdf"
             try:
-                path = pdf.ensure_pdf(s)
+                data = renders.ensure_pdf(s)
             except Exception:  # noqa: BLE001 - one bad PDF must not sink the other thousands
                 log.error("PDF for %s failed during export", s.id)
                 name = f"intake-{s.reference}-NOT-RENDERED.txt"
                 archive.writestr(name, "This PDF could not be made during the export. Open the submission in the "
                                        "staff workspace and press “Make a fresh PDF”, then download it there.\n")
             else:
-                with open(path, "rb") as source, archive.open(zipfile.ZipInfo(name, _zip_time(s.submitted_at)), "w",
-                                                              force_zip64=True) as target:
-                    while chunk := source.read(256 * 1024):
-                        target.write(chunk)
-                        yield sink.take()
+                with archive.open(zipfile.ZipInfo(name, _zip_time(s.submitted_at)), "w", force_zip64=True) as target:
+                    target.write(data)
+                yield sink.take()
             answers = s.answers or {}
             writer.writerow([safe_cell(v) for v in (name, s.reference, _name(answers), answers.get("date_of_birth", ""),
                                                     answers.get("visit_date", ""), _iso(s.submitted_at))])
