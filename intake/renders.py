@@ -140,8 +140,13 @@ def wait_for(submission: Any, seconds: float | None = None) -> tuple[bytes | Non
     key = pdf.cache_key(submission)
     if (data := pdfs.content(store, submission.id, key)) is not None:
         return data, None
+    immediate = jobs.queue.queue_for().immediate  # no retries there: a failure is final
+
+    def final(state: pdfs.State | None) -> bool:
+        return bool(state and state.status == "failed" and (state.attempts >= MAX_ATTEMPTS or immediate))
+
     current = pdfs.state(store, submission.id, key)
-    if current is not None and current.status == "failed" and current.attempts >= MAX_ATTEMPTS:
+    if final(current) and not immediate:
         return None, current  # failed for good: staff choose "Make a fresh PDF"
     request_render(submission, urgent=True)
     deadline = time.monotonic() + (current_app.config["PDF_WAIT_SECONDS"] if seconds is None else seconds)
@@ -149,7 +154,7 @@ def wait_for(submission: Any, seconds: float | None = None) -> tuple[bytes | Non
         if (data := pdfs.content(store, submission.id, key)) is not None:
             return data, None
         current = pdfs.state(store, submission.id, key)
-        if (current and current.status == "failed" and current.attempts >= MAX_ATTEMPTS) or time.monotonic() >= deadline:
+        if final(current) or time.monotonic() >= deadline:
             return None, current
         time.sleep(0.25)
 
