@@ -62,16 +62,19 @@ class _Parts:
         self.buffer.append(data)
         self.buffered += len(data)
         if self.buffered >= self.part_bytes:
-            self.flush()
+            self.flush(keep_tail=True)
 
-    def flush(self) -> None:
-        if not self.buffer:
-            return
+    def flush(self, keep_tail: bool = False) -> None:
+        """Store whole parts of part_bytes; the last, shorter one only at the end (or it stays buffered)."""
         data = b"".join(self.buffer)
-        exports.add_part(get_store(), self.job_id, self.seq, data)
-        self.seq += 1
-        self.size += len(data)
-        self.buffer, self.buffered = [], 0
+        cut = len(data) - len(data) % self.part_bytes if keep_tail else len(data)
+        for start in range(0, cut, self.part_bytes):
+            piece = data[start:start + self.part_bytes]
+            exports.add_part(get_store(), self.job_id, self.seq, piece)
+            self.seq += 1
+            self.size += len(piece)
+        self.buffer = [data[cut:]] if cut < len(data) else []
+        self.buffered = len(data) - cut
 
     def tick(self) -> None:
         self.done += 1

@@ -77,6 +77,8 @@ def init_app(app: Flask) -> None:
         view = app.view_functions.get(endpoint)
         if view is None:
             continue
-        limiter.limit(_setting(rule.setting), methods=list(rule.methods) if rule.methods else None,
-                      deduct_when=_failed if rule.failures_only else None)(view)
+        # The wrapper checks the limit before the view runs (keeping the view's attributes, e.g. its permission).
+        app.view_functions[endpoint] = limiter.limit(
+            _setting(rule.setting), methods=list(rule.methods) if rule.methods else None,
+            deduct_when=_failed if rule.failures_only else None)(view)
     app.extensions["intake.limiter"] = limiter

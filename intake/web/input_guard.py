@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl
 
 from flask import Flask, Request, current_app, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
@@ -33,9 +34,9 @@ class _PartsLimitedParser(FormDataParser):
         data = stream.read() if self.max_form_memory_size is None else stream.read(self.max_form_memory_size + 1)
         if self.max_form_parts is not None and data.count(b"&") + 1 > self.max_form_parts:
             raise RequestEntityTooLarge()
-        import io
-
-        return super()._parse_urlencoded(io.BytesIO(data), mimetype, len(data), options)
+        # Invalid UTF-8 becomes U+FFFD, as in query strings, instead of silently dropping the whole form.
+        items = parse_qsl(data.decode("utf-8", "replace"), keep_blank_values=True, errors="werkzeug.url_quote")
+        return stream, self.cls(items), self.cls()
 
 
 class IntakeRequest(Request):
