@@ -7,7 +7,6 @@ import traceback
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -53,8 +52,8 @@ def _retry_seconds(error: HTTPException) -> int:
 
 def _retry_after(error: HTTPException) -> str:
     seconds = _retry_seconds(error)
-    minutes = max(1, round(seconds / 60))
-    return ngettext("%(num)d minute", "%(num)d minutes", minutes) if seconds >= 60 else _("a minute")
+    minutes = round(seconds / 60)
+    return _("%(num)d minutes", num=minutes) if minutes > 1 else _("a minute")
 
 
 def init_app(app: Flask) -> None:
