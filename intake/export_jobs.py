@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +21,8 @@ from flask import current_app, g
 from . import audit, jobs
 from .db import get_store
 from .export import Job
-from .models import ExportJob, utcnow
-from .store import exports
+from .models import ExportJob, Submission, utcnow
+from .store import exports, search, submissions
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ def build_export(job_id: str) -> None:
     row = exports.claim(store, job_id, worker, stale_before, MAX_ATTEMPTS)
     if row is None:
         return  # done, failed, expired, or being built by a live worker
+    if row.format == "pdf-zip":
+        _prefetch(row)
     sink = _Parts(job_id, worker, int(config["EXPORT_PART_BYTES"]))
     try:
         for chunk in as_export(row).stream(store, progress=sink.tick):
@@ -113,6 +116,23 @@ def build_export(job_id: str) -> None:
         raise
     keep = dt.timedelta(hours=float(config["EXPORT_KEEP_HOURS"]))
     exports.finish(store, job_id, worker, sink.done, sink.size, keep)
+
+
+def _prefetch(row: ExportJob) -> None:
+    """Let the other workers render missing PDFs meanwhile: newest first, while this job starts from the oldest.
+
+    Bounded (EXPORT_PREFETCH, the newest ones): past that, this job renders what is missing itself, in order.
+    """
+    from . import renders
+
+    limit = int(current_app.config["EXPORT_PREFETCH"])
+    if not limit:
+        return
+    newest = deque(search.iter_rows(get_store(), *as_export(row).bounds, columns=(Submission.id,)), maxlen=limit)
+    for found in reversed(newest):
+        submission = submissions.get(get_store(), found.id)
+        if submission is not None:
+            renders.request_render(submission, urgent=False, priority=jobs.NORMAL)
 
 
 def reclaim_dead(host: str, alive: Callable[[int], bool]) -> int:
@@ -158,3 +178,4 @@ def init_app(app: Any) -> None:
     app.config.setdefault("EXPORT_KEEP_HOURS", 24)
     app.config.setdefault("EXPORT_PART_BYTES", 1024 * 1024)
     app.config.setdefault("EXPORT_LEASE_SECONDS", 120)
+    app.config.setdefault("EXPORT_PREFETCH", 1000)

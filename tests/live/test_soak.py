@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import random
+import re
 import threading
 import time
 
@@ -30,7 +32,7 @@ def test_kill_minus_9_of_web_and_worker_loses_nothing(site_factory):
         while not stop.is_set():
             try:
                 reference = walk_patient(Browser(server.port, timeout=20))
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 reference = None  # the server died under this patient; she tries again
             if reference:
                 references.append(reference)
@@ -42,7 +44,7 @@ def test_kill_minus_9_of_web_and_worker_loses_nothing(site_factory):
                 if "intake_staff" not in browser.cookies:
                     sign_in(browser, "dr.soak@clinic.test", "soak test passphrase")
                 browser.get("/staff/")
-            except (OSError, AttributeError):
+            except (OSError, http.client.HTTPException, AttributeError):
                 pass
             time.sleep(0.5)
 
@@ -52,7 +54,7 @@ def test_kill_minus_9_of_web_and_worker_loses_nothing(site_factory):
         thread.start()
     try:
         for kill in range(KILLS):
-            time.sleep(rng.uniform(1.0, 3.0))
+            time.sleep(rng.uniform(0.5, 2.0))
             victim = server.proc if kill % 2 == 0 else worker  # both, alternately, at random moments
             victim.kill()
             time.sleep(rng.uniform(0.0, 0.5))
@@ -90,5 +92,5 @@ def test_kill_minus_9_of_web_and_worker_loses_nothing(site_factory):
     server.proc.stop()
     verified = site.flask("verify-audit")
     assert verified.returncode == 0 and "Audit trail intact" in verified.stdout, verified.stdout + verified.stderr
-    log = server.proc.text() + worker.text()
-    assert "Traceback" not in log.replace("TaskTimeout", "") or "JobError" not in log
+    # Killed mid-request is a reset connection, never an error page: no request was answered with a 500.
+    assert not re.search(r'" 5\d\d ', server.proc.text()), "a request failed with a server error"
