@@ -33,6 +33,8 @@ errorlog = "-"
 loglevel = os.environ.get("INTAKE_LOG_LEVEL", "info")
 # No query strings (%(U)s is the path only) and no cookies; the logger class redacts tokens anyway.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+# No runtime control socket: one shared path in $HOME for every instance, and a surface nobody here needs.
+control_socket_disable = True
 
 
 class RedactingLogger(Logger):

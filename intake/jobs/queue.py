@@ -40,7 +40,7 @@ class Queue:
         """The Huey TaskWrapper for `job` on this app's instance (registered on first use)."""
         if job.name not in self._wrappers:
             settings = {"retries": 0 if self.immediate else job.retries, "retry_delay": job.retry_delay,
-                        "retry_backoff": job.retry_backoff, "priority": job.priority, "name": job.name}
+                        "retry_backoff": job.retry_backoff, "priority": job.priority, "name": job.func.__name__}
             runner = _runner(job)
             if job.every_minutes:
                 self._wrappers[job.name] = self.huey.periodic_task(_schedule(job.every_minutes), **settings)(runner)
@@ -53,7 +53,7 @@ class Queue:
             return  # Huey tries it again later
         from ..store import jobs as jobs_store
 
-        job_name = type(task).__name__
+        job_name = f"{type(task).__module__}.{type(task).__name__}"  # the Job's name: module.function
         error = str(exc) if isinstance(exc, JobError) else type(exc).__name__
         try:
             with _context(self.app):
@@ -101,7 +101,7 @@ def _runner(job: Job):
                 log.error("job %s failed: %s\n%s", job.name, type(exc).__name__,
                           "".join(traceback.format_tb(exc.__traceback__)))
                 raise JobError(type(exc).__name__) from None
-    run.__name__ = job.name.rsplit(".", 1)[-1]
+    run.__name__ = job.func.__name__
     run.__module__ = job.func.__module__
     return run
 
