@@ -22,6 +22,13 @@ def _own(job_id: str):
     return row
 
 
+@bp.app_template_global()
+def my_recent_exports() -> list:
+    """The signed-in person's last prepared exports, for the Export page."""
+    user = g.get("staff_user")
+    return exports.for_user(get_store(), user.id, limit=5) if user else []
+
+
 @bp.get("/<job_id>")
 @requires("export")
 def progress(job_id: str):
