@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from intake import create_app, pdf, screening  # noqa: E402
+from intake import create_app, renders, screening  # noqa: E402
 from intake.cli import upgrade_database  # noqa: E402
 from intake.store import submissions  # noqa: E402
 from tests.walk import EXPECTED  # noqa: E402
@@ -48,7 +48,8 @@ def main() -> None:
         submission, _ = submissions.submit(app.extensions["intake.store"], submit_token="docs" * 8,
                                            questionnaire_id="consultation", questionnaire_version="2026.11.1",
                                            answers=answers, flags=flags, rules_version=screening.RULES_VERSION)
-        path = pdf.ensure_pdf(submission)
+        path = folder / "summary.pdf"
+        path.write_bytes(renders.ensure_pdf(submission))
     subprocess.run(["pdftoppm", "-png", "-r", "70", str(path), str(ROOT / "docs" / "pdf-page")], check=True)
     print(f"wrote {', '.join(sorted(p.name for p in (ROOT / 'docs').glob('pdf-page*.png')))}")
 

@@ -62,7 +62,25 @@ def reclaim_dead_claims() -> int:
         pid = claimed_by.rsplit(":", 1)[-1]
         if pid.isdigit() and not _alive(int(pid)) and pdfs.reclaim(store, submission_id, cache_key, claimed_by):
             count += 1
-    return count + export_jobs.reclaim_dead(host, _alive)
+    return count + reclaim_lost_queued() + export_jobs.reclaim_dead(host, _alive)
+
+
+def reclaim_lost_queued(limit: int = 10_000) -> int:
+    """Claims whose job is no longer in the queue (a worker killed between taking it and starting it).
+
+    Only at worker start, and only while the queue is short enough to read: a claim that a web
+    process made a moment ago and is about to enqueue may be taken up twice, which costs one lookup.
+    """
+    huey = queue_mod.huey_for()
+    if huey.pending_count() > limit:
+        return 0
+    waiting = {str(task.args[0]) for task in huey.pending() if task.args and type(task).__name__ == "render_pdf"}
+    store = get_store()
+    count = 0
+    for submission_id, cache_key in pdfs.queued(store):
+        if submission_id not in waiting and pdfs.release(store, submission_id, cache_key):
+            count += 1
+    return count
 
 
 def step(before: tuple[dt.datetime, str] | None = None) -> tuple[int, tuple[dt.datetime, str] | None]:

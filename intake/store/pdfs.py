@@ -96,11 +96,18 @@ def claim(store: Store, submission_id: str, cache_key: str, fingerprint: str, *,
         return False  # someone else inserted it first
 
 
-def release(store: Store, submission_id: str, cache_key: str) -> None:
-    """Give a claim back (the enqueue failed), so the sweep finds it again at once."""
+def release(store: Store, submission_id: str, cache_key: str) -> bool:
+    """Give a claim back (the enqueue failed, or its job was lost), so the sweep finds it again at once."""
     with store.writing() as session:
-        session.execute(update(RenderedPdf).where(_where(submission_id, cache_key), RenderedPdf.status == "queued")
-                        .values(status="pending", updated_at=utcnow()))
+        return session.execute(update(RenderedPdf).where(_where(submission_id, cache_key), RenderedPdf.status == "queued")
+                               .values(status="pending", updated_at=utcnow())).rowcount == 1
+
+
+def queued(store: Store, limit: int = 10_000) -> list[tuple[str, str]]:
+    """(submission_id, cache_key) of claims waiting for a worker."""
+    with store.reading() as session:
+        return [tuple(row) for row in session.execute(
+            select(RenderedPdf.submission_id, RenderedPdf.cache_key).where(RenderedPdf.status == "queued").limit(limit))]
 
 
 def start(store: Store, submission_id: str, cache_key: str, fingerprint: str, worker: str) -> bool:
