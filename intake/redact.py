@@ -20,8 +20,8 @@ REDACTIONS: list[tuple[re.Pattern[str], str]] = [
     # Any intake_* cookie (intake_session, intake_staff, and any future one), in Cookie or Set-Cookie.
     (re.compile(r"\b(intake_[A-Za-z0-9_]*)=[^;,\s\"']*"), rf"\g<1>={MARK}"),
     # Query or form values whose name says they are secret.
-    (re.compile(r"(?i)([?&;](?:[a-z0-9_.-]*(?:token|secret|password|passwd|session|signature|sig|key|code|otp))=)"
-                r"[^&\s\"'#]*"), rf"\g<1>{MARK}"),
+    (re.compile(r"(?i)((?:^|[?&;\s\"'=])(?:[a-z0-9_.-]*(?:token|secret|password|passwd|session|signature|sig|key|code|otp))=)"
+                r"[^&;,\s\"'#]*"), rf"\g<1>{MARK}"),
     # Bearer and basic credentials in an Authorization header.
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), rf"\g<1> {MARK}"),
 ]
