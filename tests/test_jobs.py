@@ -232,3 +232,21 @@ def test_a_job_never_runs_outside_an_app():
 
     with pytest.raises(RuntimeError, match="outside an app"):
         queue._context(None)
+
+
+def test_the_worker_command_refuses_to_run_jobs_that_run_in_the_caller(runner):
+    result = runner.invoke(args=["worker"])
+    assert result.exit_code != 0 and "JOBS_IMMEDIATE" in result.output
+
+
+def test_periodic_jobs_take_minutes_a_crontab_can_express(monkeypatch):
+    from intake.jobs import registry
+
+    monkeypatch.setattr(registry, "_DECLARED", dict(registry._DECLARED))  # declared for this test only
+
+    def every_two_hours() -> None: ...
+
+    assert jobs.periodic(minutes=120)(every_two_hours).every_minutes == 120
+    assert jobs.find("tests.test_jobs.every_two_hours") is not None
+    with pytest.raises(ValueError, match="multiple of 60"):
+        jobs.periodic(minutes=90)
