@@ -11,7 +11,8 @@
             the time from each submission's commit to its stored PDF, p50 and p95.
 
 Prints both throughputs, the ratio pool/serial (target >= 1.6 on 2 cores) and the burst latencies.
-A shared or loaded machine distorts all of it: read the load average printed at the end.
+A shared or loaded machine distorts all of it, so it also prints the CPU each phase used per PDF and
+how many cores the machine actually gave it (from /proc), and the load average at the end.
 """
 
 from __future__ import annotations
@@ -33,6 +34,20 @@ sys.path.insert(0, str(ROOT))
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by `root` and its children (Linux /proc), to see how much CPU the machine gave."""
+    total, ticks = 0.0, os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if root in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def main() -> None:
@@ -69,17 +84,18 @@ def main() -> None:
         renders.ensure_pdf(submissions.get(store, ids[0]))  # warm up fonts and CSS, as a worker has
         with store.writing() as session:
             session.execute(delete(RenderedPdf))
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for submission_id in ids:
             renders.ensure_pdf(submissions.get(store, submission_id))
         serial = time.perf_counter() - start
+        serial_cpu = time.process_time() - cpu
         assert stored() == args.count
         with store.writing() as session:
             session.execute(delete(RenderedPdf))
 
     # 2. pool
     env = {**os.environ, "DATABASE_URL": url, "INTAKE_INSTANCE_PATH": str(folder), "INTAKE_SECRET_KEY": "bench",
-           "INTAKE_JOBS_NAME": "bench"}
+           "INTAKE_JOBS_NAME": "bench", "INTAKE_JOBS_MAX_TASKS": "100000"}
     log = open(folder / "worker.log", "wb")  # noqa: SIM115 - closed at the end
     worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker", "--workers", str(args.workers),
                                "--no-periodic"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -92,12 +108,13 @@ def main() -> None:
             time.sleep(0.1)
         time.sleep(2)  # the start-up sweep found nothing to do; workers are idle and warm
         with app.app_context():
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), tree_cpu(worker.pid)
             for submission_id in ids:
                 renders.request_render(submissions.get(store, submission_id), urgent=False)
             while stored() < args.count:
                 time.sleep(0.05)
             pool = time.perf_counter() - start
+            pool_cpu = tree_cpu(worker.pid) - cpu
 
         # 3. burst
         from intake import questionnaire_ext, screening
@@ -130,6 +147,10 @@ def main() -> None:
     print(f"  serial loop (1 process)   {serial:7.1f} s   {args.count / serial:6.2f} PDFs/s")
     print(f"  worker pool ({args.workers} processes) {pool:7.1f} s   {args.count / pool:6.2f} PDFs/s")
     print(f"  throughput ratio pool/serial: {serial / pool:.2f}x  (target >= 1.6x on 2 cores)")
+    print(f"  CPU per PDF: serial {serial_cpu / args.count * 1000:.0f} ms, pool {pool_cpu / args.count * 1000:.0f} ms; "
+          f"CPU the machine gave: serial {serial_cpu / serial:.2f} cores, pool {pool_cpu / pool:.2f} cores")
+    print(f"  estimate on {args.workers} idle cores (serial CPU / pool CPU x {args.workers}): "
+          f"{args.workers * serial_cpu / pool_cpu:.2f}x")
     print(f"  burst of {args.burst} submits, commit to stored PDF: p50 {statistics.median(latencies):.2f} s, "
           f"p95 {percentile(latencies, 0.95):.2f} s, max {max(latencies):.2f} s")
     print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
