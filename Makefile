@@ -39,10 +39,17 @@ $(STAMP): pyproject.toml
 
 setup: system-run $(STAMP)
 
+# The web server (gunicorn with the repo's config, as in production) and one job worker (PDFs, exports).
+# Ctrl-C stops both; if either one stops, the other is stopped too. PORT=5001 make run serves elsewhere.
+PORT ?= 5000
 run: setup
 	$(BIN)/flask --app app init-db
 	$(BIN)/flask --app app demo-admin
-	$(BIN)/flask --app app run --host 127.0.0.1 --port 5000
+	@echo "Serving http://127.0.0.1:$(PORT) with one job worker. Ctrl-C stops both."
+	@bash -c 'trap "kill \$$(jobs -p) 2>/dev/null; wait" EXIT; \
+	  $(BIN)/flask --app app worker & \
+	  INTAKE_BIND=127.0.0.1:$(PORT) WEB_CONCURRENCY=2 $(BIN)/gunicorn -c python:intake.gunicorn_conf "intake:create_app()" & \
+	  wait -n'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

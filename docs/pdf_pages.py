@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from intake import create_app, pdf, screening  # noqa: E402
+from intake import create_app, renders, screening  # noqa: E402
 from intake.cli import upgrade_database  # noqa: E402
 from intake.store import submissions  # noqa: E402
 from tests.vignettes import multiscript  # noqa: E402
@@ -56,7 +56,7 @@ def main() -> None:
                                                questionnaire_id=q.id, questionnaire_version=q.version,
                                                answers=answers, flags=flags, rules_version=screening.RULES_VERSION)
             path = Path(app.instance_path) / f"{prefix}.pdf"  # the stored PDF is encrypted: pdftoppm gets a copy
-            path.write_bytes(pdf.ensure_pdf(submission))
+            path.write_bytes(renders.ensure_pdf(submission))
             last = ["-l", "1"] if prefix == "pdf-scripts-page" else []
             subprocess.run(["pdftoppm", "-png", "-r", "70", *last, str(path), str(out / prefix)], check=True)
     print(f"wrote {', '.join(sorted(p.name for p in out.glob('pdf-*page*.png')))} to {out}")

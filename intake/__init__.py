@@ -25,23 +25,31 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import crypto, db, i18n, pdf, questionnaire_ext, security
+    # export_jobs, renders and retention declare jobs, so they are imported before jobs.init_app binds them.
+    from . import crypto, db, export_jobs, i18n, jobs, pdf, questionnaire_ext, renders, retention, security  # noqa: F401
+    from .web import input_guard
 
     security.init_app(app)
+    input_guard.init_app(app)
     i18n.init_app(app)
     crypto.init_app(app)  # before db: the engine seals with the app's keyring
     db.init_app(app)
     questionnaire_ext.init_app(app)
     pdf.init_app(app)
+    renders.init_app(app)
+    export_jobs.init_app(app)
+    jobs.init_app(app)  # after the modules that declare jobs
 
 
 def register_blueprints(app: Flask) -> None:
+    from . import limits
     from .web import api, errors, patient, staff
 
     app.register_blueprint(patient.bp)
     app.register_blueprint(api.bp)
     staff.init_app(app)
     errors.init_app(app)
+    limits.init_app(app)  # after the blueprints: it limits their views
 
 
 def register_commands(app: Flask) -> None:

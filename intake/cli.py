@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import click
@@ -39,7 +40,20 @@ def init_db_command() -> None:
     if done.total:
         maintenance.checkpoint(store)  # the plaintext page images leave the SQLite WAL
         click.echo(f"Encrypted {sum(done.rows.values())} row(s) and {done.files} file(s) stored before encryption.")
+    if removed := remove_legacy_pdf_folder(Path(current_app.instance_path)):
+        click.echo(f"Deleted {removed} PDF file(s) cached on this disk by an older version; "
+                   "the workers render them again into the database.")
     click.echo("Database is up to date.")
+
+
+def remove_legacy_pdf_folder(instance: Path) -> int:
+    """Older versions cached PDFs in <instance>/pdf/; they now live in the database, encrypted. Delete the folder."""
+    folder = instance / "pdf"
+    if not folder.is_dir():
+        return 0
+    found = [p for p in folder.rglob("*") if p.is_file()]
+    shutil.rmtree(folder)
+    return len(found)
 
 
 def init_app(app: Flask) -> None:

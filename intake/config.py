@@ -84,5 +84,5 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = _secret_key(folder)
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
-    for sub in ("pdf", "exports", "backups"):
+    for sub in ("exports", "backups"):  # CLI exports (sealed unless --plaintext) and backups; PDFs live in the database
         files.private_dir(folder / sub)

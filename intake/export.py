@@ -1,4 +1,6 @@
-"""Exports: CSV, NDJSON, a FHIR R4 Bundle and a ZIP of PDFs, all streamed in constant memory.
+"""Exports: CSV, NDJSON, a FHIR R4 Bundle and a ZIP of PDFs, as byte generators in constant memory.
+
+Small exports stream in the request; the ZIP and large ones are built by a worker (export_jobs).
 
 Columns and FHIR items come from the questionnaire definition; nothing here
 names a question. Every format is a generator of bytes over rows that the
@@ -13,7 +15,6 @@ import io
 import json
 import logging
 import re
-import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -348,17 +349,18 @@ class _Sink(io.RawIOBase):
 
 def stream_pdf_zip(submissions: Iterable[Any], q: Questionnaire) -> Iterator[bytes]:
     """One PDF per submission plus index.csv; a PDF that cannot be made becomes a note saying what to do."""
-    from . import pdf
+    from . import renders
 
     sink = _Sink()
-    index = tempfile.SpooledTemporaryFile(max_size=1 << 20, mode="w+", newline="", encoding="utf-8")
+    # In memory, never a temporary file: the index names patients, and nothing unencrypted may touch the disk.
+    index = io.StringIO(newline="")
     writer = csv.writer(index)
     writer.writerow(["file", "reference", "patient", "date_of_birth", "visit_date", "submitted_at"])
     with index, zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for s in submissions:
             name = f"intake-{s.reference}.pdf"
             try:
-                data = pdf.ensure_pdf(s)
+                data = renders.ensure_pdf(s)
             except Exception:  # noqa: BLE001 - one bad PDF must not sink the other thousands
                 log.error("PDF for %s failed during export", s.id)
                 name = f"intake-{s.reference}-NOT-RENDERED.txt"
@@ -366,9 +368,8 @@ def stream_pdf_zip(submissions: Iterable[Any], q: Questionnaire) -> Iterator[byt
                                        "staff workspace and press “Make a fresh PDF”, then download it there.\n")
             else:
                 with archive.open(zipfile.ZipInfo(name, _zip_time(s.submitted_at)), "w", force_zip64=True) as target:
-                    for start in range(0, len(data), 256 * 1024):
-                        target.write(data[start:start + 256 * 1024])
-                        yield sink.take()
+                    target.write(data)
+                yield sink.take()
             answers = s.answers or {}
             writer.writerow([safe_cell(v) for v in (name, s.reference, _name(answers), answers.get("date_of_birth", ""),
                                                     answers.get("visit_date", ""), _iso(s.submitted_at))])

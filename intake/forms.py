@@ -117,6 +117,8 @@ def _row_blank(question: Question, row_form: Form) -> bool:
 
 def _validators(question: Question) -> list:
     checks: list = [v.Required(v.required_message(question)) if question.required else v.Skip()]
+    if question.type in ("string", "text", "open-choice"):
+        checks.append(v.NoControlCharacters(multiline=question.type == "text"))
     if question.max_length:
         checks.append(Length(max=question.max_length, message=v.MESSAGES["length"]))
     if question.type in ("integer", "decimal"):
@@ -221,10 +223,30 @@ def _row_answers(question: Question, row_form: Form) -> dict:
     return {k: val for k, val in row.items() if not is_empty(val)}
 
 
-def form_answers(section: Section, form: Any) -> dict[str, Any]:
-    """Return the answers a page form holds; values that did not parse are left out."""
-    out = {q.link_id: _value(q, form[q.link_id]) for q in section.questions}
+def form_answers(section: Section, form: Any, *, valid_only: bool = False) -> dict[str, Any]:
+    """Return the answers a page form holds; values that did not parse are left out.
+
+    With `valid_only` (after validate_enabled), values whose field has an error are left out too:
+    a draft never stores an answer past its bounds.
+    """
+    out = {}
+    for q in section.questions:
+        field = form[q.link_id]
+        if valid_only and q.type == "group":
+            rows = [{item.link_id: _value(item, entry.form[item.link_id]) for item in q.items
+                     if not entry.form[item.link_id].errors} for entry in field.entries]
+            out[q.link_id] = [kept for row in rows if (kept := {k: x for k, x in row.items() if not is_empty(x)})]
+        elif not (valid_only and field.errors):
+            out[q.link_id] = _value(q, field)
     return {k: val for k, val in out.items() if not is_empty(val)}
+
+
+def checked_answers(section: Section, form_cls: type[PageForm], formdata: Any, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a posted page quietly (its errors are not shown) and return only the answers that passed."""
+    probe = form_cls(formdata=formdata, meta={"csrf": False})
+    page = form_answers(section, probe)
+    probe.validate_enabled(enabled_ids(section, merge(section, stored, page)))
+    return form_answers(section, probe, valid_only=True)
 
 
 def _raw(question: Question, value: Any) -> list[str]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator
 
-from .crypto.types import EncryptedJSON, EncryptedRow, EncryptedText, track_key_ids
+from .crypto.types import EncryptedBytes, EncryptedJSON, EncryptedRow, EncryptedText, track_key_ids
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -98,12 +98,72 @@ class RenderedPdf(EncryptedRow, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     cache_key: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    path: Mapped[str | None] = mapped_column(String(500))
+    # What went into it apart from the answers (rules, template, WeasyPrint, settings): the sweep's key.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # queued, rendering, ok, failed
+    # The PDF itself, encrypted at rest (intake.crypto). Read and written only in store/pdfs.py.
+    content: Mapped[bytes | None] = mapped_column(EncryptedBytes("rendered_pdfs.content"), deferred=True)
+    size: Mapped[int | None] = mapped_column(Integer)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    claimed_by: Mapped[str | None] = mapped_column(String(120))  # host:pid of the worker rendering it
     error: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+Index("ix_rendered_pdfs_submission_fingerprint", RenderedPdf.submission_id, RenderedPdf.fingerprint)
+
+
+class ExportJob(Base):
+    """A large export made by a worker; its bytes are kept in export_parts until it expires."""
+
+    __tablename__ = "export_jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    format: Mapped[str] = mapped_column(String(20))
+    date_from: Mapped[dt.date | None] = mapped_column(Date)
+    date_to: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued, running, done, failed, expired
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    downloaded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ExportPart(EncryptedRow, Base):
+    """One chunk of a finished export's file, encrypted at rest. Read and written only in store/exports.py."""
+
+    __tablename__ = "export_parts"
+    __table_args__ = (UniqueConstraint("job_id", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("export_jobs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(EncryptedBytes("export_parts.data"), deferred=True)
+
+
+class JobFailure(Base):
+    """A background job that failed for good: shown to administrators, who can run it again.
+
+    `args` are ids only (task authors never pass patient data to a job), and
+    `error` is an exception class name or a fixed sentence, never a message.
+    """
+
+    __tablename__ = "job_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task: Mapped[str] = mapped_column(String(100))
+    args: Mapped[list] = mapped_column(JSONType, default=list)
+    error: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    failed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    retried_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class StaffUser(EncryptedRow, Base):

@@ -1,37 +1,32 @@
-"""Render the physician's PDF summary: once per submission, cached, never blocking the patient.
+"""Render the physician's PDF summary (HTML to bytes); intake.renders decides when and where.
 
 - One parsed stylesheet and one FontConfiguration serve every render.
 - WeasyPrint fetches through AssetsOnlyFetcher: the package's own assets and
   the patient's drawn signature (handed over in memory), nothing else.
-- PDFs are cached in <instance>/pdf/, keyed by the sha256 of what went into them, each file
-  sealed with the data key (intake/crypto/files.py) and written 0600.
-- schedule() renders in an in-process pool after the submission is committed;
-  a failure is logged without patient data and retried on the next request.
+- A render past PDF_MAX_PAGES pages is stopped (PageLimitExceeded) before it is written.
+- Only worker processes render (never two at once in one process: Pango/GLib are not
+  thread-safe); see intake.renders, which stores the bytes in the database.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
-import traceback
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-import click
 import weasyprint
 from flask import Flask, current_app, render_template
-from flask.cli import with_appcontext
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import answers as answers_mod
 from . import questionnaire_ext, screening, summary
-from .crypto import files as sealed
 from .db import get_store
-from .store import pdfs, submissions
+from .store import submissions
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +57,21 @@ class AssetsOnlyFetcher(URLFetcher):
         raise ValueError("blocked: the PDF may only use Intake's own assets")
 
 
+class PageLimitExceeded(Exception):
+    """The summary would run past PDF_MAX_PAGES pages: a runaway answer or template, never rendered."""
+
+
 def _fingerprint(*paths: Path) -> str:
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+@functools.cache
+def template_version() -> str:
+    """The template and stylesheet as a short hash (no WeasyPrint needed: the web side uses it too)."""
+    return _fingerprint(TEMPLATE, ASSETS / "summary.css")
 
 
 class Renderer:
@@ -80,18 +85,23 @@ class Renderer:
         self.css = weasyprint.CSS(string=css, font_config=self.font_config, url_fetcher=AssetsOnlyFetcher(),
                                   base_url=ASSETS.as_uri() + "/")
         self.pdf_variant = pdf_variant
-        self.template_version = _fingerprint(TEMPLATE, ASSETS / "summary.css")
+        self.template_version = template_version()
+        self.max_pages: int | None = None
 
     def write(self, html: str, signature: bytes | None = None) -> bytes:
-        document = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=AssetsOnlyFetcher(signature))
-        options = {"pdf_variant": self.pdf_variant} if self.pdf_variant else {}
-        return document.write_pdf(stylesheets=[self.css], font_config=self.font_config, **options)
+        source = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=AssetsOnlyFetcher(signature))
+        options = {"stylesheets": [self.css], **({"pdf_variant": self.pdf_variant} if self.pdf_variant else {})}
+        document = source.render(font_config=self.font_config, **options)
+        if self.max_pages and len(document.pages) > self.max_pages:
+            raise PageLimitExceeded(f"{len(document.pages)} pages")
+        return document.write_pdf(**options)
 
 
 def renderer() -> Renderer:
     app = current_app._get_current_object()
     if "intake.pdf" not in app.extensions:
         app.extensions["intake.pdf"] = Renderer(app.config["PDF_PAGE_SIZE"], app.config.get("PDF_VARIANT"))
+    app.extensions["intake.pdf"].max_pages = app.config.get("PDF_MAX_PAGES")
     return app.extensions["intake.pdf"]
 
 
@@ -121,75 +131,23 @@ def render_summary(submission: Any) -> bytes:
     return renderer().write(summary_html(submission, data), data["signature"]["drawing"])
 
 
+def _settings() -> tuple[str, ...]:
+    config = current_app.config
+    return (screening.RULES_VERSION, template_version(), weasyprint.__version__, config["CLINIC_NAME"],
+            config["PDF_PAGE_SIZE"], repr(sorted((config.get("SCREENING_WINDOWS") or {}).items())))
+
+
 def cache_key(submission: Any) -> str:
     """What went into the PDF: answers, rules, template, WeasyPrint, and the clinic's settings."""
-    config = current_app.config
-    parts = (answers_mod.canonical_json(submission.answers), screening.RULES_VERSION, renderer().template_version,
-             weasyprint.__version__, config["CLINIC_NAME"], config["PDF_PAGE_SIZE"],
-             repr(sorted((config.get("SCREENING_WINDOWS") or {}).items())), submission.language)
+    rules, template, engine, clinic, page_size, windows = _settings()
+    parts = (answers_mod.canonical_json(submission.answers), rules, template, engine, clinic, page_size, windows,
+             submission.language)
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def cache_folder() -> Path:
-    return Path(current_app.instance_path) / "pdf"
-
-
-def cached_files(submission_id: str) -> list[Path]:
-    """Every cached (sealed) PDF of a submission, whatever its cache key."""
-    return sorted(cache_folder().glob(f"{submission_id}-*.pdf.enc"))
-
-
-def ensure_pdf(submission: Any) -> bytes:
-    """Return the PDF, from the sealed cache or rendered and cached first. Raises if rendering fails."""
-    key = cache_key(submission)
-    path = cache_folder() / f"{submission.id}-{key[:20]}.pdf.enc"
-    keyring = current_app.extensions["intake.keyring"]
-    if path.exists():
-        return sealed.read_sealed(path, keyring, "pdf")
-    try:
-        data = render_summary(submission)
-    except Exception as exc:
-        # The submission is untouched; the next request tries again.
-        log.error("PDF render failed for submission %s: %s\n%s", submission.id, type(exc).__name__,
-                  "".join(traceback.format_tb(exc.__traceback__)))
-        pdfs.record(get_store(), submission.id, key, error=type(exc).__name__)
-        raise
-    sealed.private_dir(path.parent)
-    # Written to a unique temporary name, then renamed: the pool and a staff request may render it at once.
-    sealed.write_sealed(path, data, keyring, "pdf")
-    pdfs.record(get_store(), submission.id, key, path=str(path))
-    return data
-
-
-def _render_in_background(app: Flask, submission_id: str) -> None:
-    with app.app_context():
-        submission = submissions.get(get_store(), submission_id)
-        if submission is None:
-            return
-        try:
-            ensure_pdf(submission)
-        except Exception:  # noqa: BLE001 - logged in ensure_pdf; staff get a retry on the next request
-            return
-
-
-def schedule(submission_id: str) -> Future | None:
-    """Render in the background pool (or inline when PDF_RENDER_INLINE is set, as in tests)."""
-    app = current_app._get_current_object()
-    if app.config.get("PDF_RENDER_INLINE"):
-        _render_in_background(app, submission_id)
-        return None
-    pool = app.extensions.setdefault("intake.pdf_pool", ThreadPoolExecutor(max_workers=2, thread_name_prefix="pdf"))
-    future = pool.submit(_render_in_background, app, submission_id)
-    pending = app.extensions.setdefault("intake.pdf_futures", set())
-    pending.add(future)
-    future.add_done_callback(pending.discard)  # a long-running server keeps no finished futures
-    return future
-
-
-def wait_for_renders(app: Flask, timeout: float = 60) -> None:
-    """Block until every scheduled render finished (for tests and the CLI)."""
-    for future in list(app.extensions.get("intake.pdf_futures", ())):
-        future.result(timeout=timeout)
+def fingerprint() -> str:
+    """The cache key's parts that are the same for every submission: a new one means every PDF is stale."""
+    return hashlib.sha256("\x1f".join(_settings()).encode("utf-8")).hexdigest()
 
 
 def fast_subsetting() -> bool:
@@ -199,32 +157,8 @@ def fast_subsetting() -> bool:
     return harfbuzz_subset is not None and bool(harfbuzz.hb_version_atleast(4, 1, 0))
 
 
-@click.command("render-pdf")
-@with_appcontext
-@click.argument("submission_id")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="also write a readable copy here (mode 0600, not encrypted: delete it when done)")
-def render_pdf_command(submission_id: str, output: Path | None) -> None:
-    """Render one submission's PDF into the encrypted cache (output/pdf/); -o writes a readable copy."""
-    from . import audit
-
-    store = get_store()
-    submission = submissions.get(store, submission_id) or submissions.get_by_reference(store, submission_id)
-    if submission is None:
-        raise click.ClickException(f"No submission with id or reference {submission_id!r}.")
-    data = ensure_pdf(submission)
-    if output is None:
-        click.echo(f"Rendered and cached, encrypted: {cached_files(submission.id)[-1]}. "
-                   "Use -o FILE for a readable copy.")
-        return
-    sealed.write_private(output, data)
-    audit.record("pdf_downloaded", submission_id=submission.id, detail={"via": "cli"})
-    click.echo(str(output))
-
-
 def init_app(app: Flask) -> None:
-    app.config.setdefault("PDF_RENDER_INLINE", False)
-    app.cli.add_command(render_pdf_command)
+    app.config.setdefault("PDF_MAX_PAGES", 40)
     if not fast_subsetting():
         log.warning("!!! WeasyPrint is NOT using libharfbuzz-subset: PDFs will render several times slower. "
                     "Install the Debian package libharfbuzz-subset0 (make run does this). !!!")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import click
@@ -38,15 +37,8 @@ def seal(submission: Any) -> dict[str, Any]:
 
 
 def stored_pdf(store: Store, submission: Any) -> bytes | None:
-    """The bytes of the submission's latest stored PDF, or None. The one place that knows where PDFs are kept."""
-    from flask import current_app
-
-    from .crypto import files
-
-    row = pdfs.latest(store, submission.id)
-    if row is None or row.status != "ok" or not row.path or not Path(row.path).is_file():
-        return None
-    return files.read_sealed(Path(row.path), current_app.extensions["intake.keyring"], "pdf")
+    """The bytes of the submission's latest stored PDF (in the database, decrypted), or None."""
+    return pdfs.latest_content(store, submission.id)
 
 
 def pdf_seal(data: bytes) -> tuple[str, str] | None:

@@ -1,4 +1,4 @@
-"""Turn a finished draft into a stored submission, exactly once, then render its PDF in the background."""
+"""Turn a finished draft into a stored submission, exactly once, then ask a worker for its PDF."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 
 from flask import current_app
 
-from . import pdf, questionnaire_ext, screening
+from . import questionnaire_ext, renders, screening
 from .db import get_store
 from .models import Draft, Submission
 from .store import submissions
@@ -27,8 +27,8 @@ def submit(draft: Draft, draft_token: str, answers: dict, language: str) -> Subm
 
     The draft is the one loaded at the start of the request: a concurrent
     submit may already have deleted it, and its submit token still decides.
-    The PDF is only scheduled after the commit, and a failure to schedule
-    never fails the patient's submit.
+    The PDF is only enqueued after the commit, and a failure to enqueue
+    never fails the patient's submit (the sweep finds it later).
     """
     store = get_store()
     q = questionnaire_ext.get()
@@ -45,8 +45,5 @@ def submit(draft: Draft, draft_token: str, answers: dict, language: str) -> Subm
         draft_token=draft_token,
     )
     if created:
-        try:
-            pdf.schedule(submission.id)
-        except Exception:  # noqa: BLE001 - the answers are safe; staff can re-render later
-            log.error("could not schedule the PDF for submission %s", submission.id)
+        renders.submitted(submission)
     return submission

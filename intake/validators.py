@@ -34,6 +34,7 @@ MESSAGES = {
     "email": _l("Please enter an email address like name@example.com."),
     "phone": _l("Please enter a phone number using digits, like 555 123 4567."),
     "drawing": _l("The drawing could not be read. Please clear it and draw again, or leave it empty."),
+    "control": _l("This answer contains invisible characters, often from copying and pasting. Please type it again."),
 }
 
 FORMATS = {
@@ -84,6 +85,20 @@ class Skip:
         if is_empty(field.data):
             field.errors[:] = []
             raise StopValidation()
+
+class NoControlCharacters:
+    """Refuse NUL and other control characters; long text may keep tabs and line breaks."""
+
+    def __init__(self, multiline: bool = False) -> None:
+        from .web.input_guard import CONTROL, CONTROL_IN_TEXT
+
+        self.pattern = CONTROL_IN_TEXT if multiline else CONTROL
+
+    def __call__(self, form: Any, field: Any) -> None:
+        raw = field.raw_data or []
+        if any(isinstance(v, str) and self.pattern.search(v) for v in raw) or (
+                isinstance(field.data, str) and self.pattern.search(field.data)):
+            raise StopValidation(MESSAGES["control"])
 
 class DateNotAfterToday:
     def __call__(self, form: Any, field: Any) -> None:

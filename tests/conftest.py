@@ -31,8 +31,8 @@ def make_app(tmp_path, database_url, **extra):
         "INSTANCE_PATH": str(tmp_path),
         "DATABASE_URL": database_url,
         "CLINIC_NAME": "Test Clinic",
-        # Render PDFs in the request, so no background thread outlives a test.
-        "PDF_RENDER_INLINE": True,
+        # Jobs run in the caller (Huey immediate mode), so nothing outlives a test.
+        "JOBS_IMMEDIATE": True,
         **extra,
     }
     return create_app(config)

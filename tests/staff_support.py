@@ -77,32 +77,26 @@ def as_role(app, users):
 
 
 class FakePdf:
-    """Stands in for intake.pdf, so access and streaming tests do not depend on WeasyPrint."""
+    """Stands in for WeasyPrint (intake.pdf.render_summary), so access and streaming tests do not depend on it."""
 
-    def __init__(self, folder):
-        self.folder = folder
+    def __init__(self):
         self.scheduled: list[str] = []
+        self.rendered: list[str] = []
         self.failing: set[str] = set()
 
-    def ensure_pdf(self, submission):
+    def render_summary(self, submission):
         if submission.id in self.failing:
             raise RuntimeError("renderer down")
+        self.rendered.append(submission.id)
         return b"%PDF-1.7 fake summary for " + submission.reference.encode() + b"\n" * 1000
-
-    def schedule(self, submission_id):
-        self.scheduled.append(submission_id)
-
-    def render_summary(self, submission):
-        return self.ensure_pdf(submission)
 
 
 @pytest.fixture
-def fake_pdf(monkeypatch, tmp_path):
-    import sys
+def fake_pdf(monkeypatch):
+    from intake import pdf, renders
 
-    import intake
-
-    fake = FakePdf(tmp_path)
-    monkeypatch.setitem(sys.modules, "intake.pdf", fake)
-    monkeypatch.setattr(intake, "pdf", fake, raising=False)
+    fake = FakePdf()
+    monkeypatch.setattr(pdf, "render_summary", fake.render_summary)
+    real_fresh = renders.fresh
+    monkeypatch.setattr(renders, "fresh", lambda submission: fake.scheduled.append(submission.id) or real_fresh(submission))
     return fake

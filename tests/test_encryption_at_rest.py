@@ -14,10 +14,12 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
+from intake.models import ExportPart, RenderedPdf
 from intake.cli import alembic_config
 from intake.store import submissions
 from intake.store.submissions import fold
 from tests.conftest import PG_URL, make_app
+from tests.staff_support import login, make_user
 from tests.test_forms import PNG_1X1
 from tests.walk import PAGES, SECTIONS
 
@@ -64,14 +66,23 @@ def test_no_typed_answer_is_in_any_file_after_submit_pdf_export_and_backup(app, 
         [stored] = session.query(submissions.Submission).all()
     assert stored.answers["other_allergies"] == "AllergyZq7 (hives)"  # the app reads them back
     runner = app.test_cli_runner()
-    for args in (["export", "--format", "ndjson"], ["export", "--format", "csv"], ["backup"],
-                 ["render-pdf", stored.reference]):
+    for args in (["export", "--format", "ndjson"], ["export", "--format", "csv"], ["render-pdf", stored.reference]):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
+    # A prepared export (a job): its file is kept in the database, like the PDF.
+    make_user(app, "physician")
+    physician = app.test_client()
+    assert login(physician, "physician@clinic.test").status_code == 302
+    prepared = physician.get("/staff/export?format=pdf-zip")
+    assert prepared.status_code == 302 and "Your export is ready" in physician.get(prepared.location).text
+    with store.reading() as session:
+        assert session.query(RenderedPdf).filter(RenderedPdf.content.is_not(None)).count() == 1
+        assert session.query(ExportPart).count() >= 1
+    assert runner.invoke(args=["backup"]).exit_code == 0
     found = every_file(tmp_path)
     names = {p.relative_to(tmp_path).parts[0] for p in found}
-    assert {"intake.sqlite3", "intake.sqlite3-wal", "pdf", "exports", "backups"} <= names, names
-    assert len([p for p in found if p.parent.name == "pdf"]) == 1
+    assert {"intake.sqlite3", "intake.sqlite3-wal", "exports", "backups"} <= names, names
+    assert "pdf" not in names, "PDFs live in the database, never in a folder"
     for path, data in found.items():
         for secret in SECRETS:
             assert secret not in data, f"{secret!r} found in {path.name}"
@@ -168,7 +179,8 @@ def _insert_plaintext_rows(conn) -> None:
 def _check_upgraded(app, instance: Path) -> None:
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    assert "Encrypted 2 row(s) and 1 file(s) stored before encryption" in result.output
+    assert "Encrypted 2 row(s) and 0 file(s) stored before encryption" in result.output
+    assert "Deleted 1 PDF file(s) cached on this disk by an older version" in result.output
     store = app.extensions["intake.store"]
     keyring = app.extensions["intake.keyring"]
     legacy = submissions.get_by_reference(store, "AAA-BBB")
@@ -178,8 +190,8 @@ def _check_upgraded(app, instance: Path) -> None:
         assert conn.execute(text("SELECT count(*) FROM drafts WHERE key_id IS NULL")).scalar() == 0
         for value in conn.execute(text("SELECT answers FROM drafts UNION ALL SELECT answers FROM submissions")).scalars():
             assert bytes(value)[:3] == b"\x00iC"
-    [pdf] = (instance / "pdf").iterdir()
-    assert pdf.name.endswith(".pdf.enc") and b"LegacyPdfZq7" not in pdf.read_bytes()
+    # PDFs now live in the database: the old plaintext cache folder is gone (the sweep renders them again).
+    assert not (instance / "pdf").exists()
     # Running it again finds nothing left to do.
     assert "Encrypted" not in app.test_cli_runner().invoke(args=["init-db"]).output
 

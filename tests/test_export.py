@@ -215,7 +215,13 @@ def test_a_canonical_base_that_is_not_an_http_url_stops_start_up(tmp_path, base)
 def test_pdf_zip_holds_one_pdf_per_submission_an_index_and_a_note_for_failures(app, as_role, fake_pdf):
     ok, broken = add_submission(app), add_submission(app)
     fake_pdf.failing.add(broken.id)
-    response = as_role("physician").get("/staff/export?format=pdf-zip")
+    client = as_role("physician")
+    response = client.get("/staff/export?format=pdf-zip")
+    assert response.status_code == 302 and "/staff/exports/" in response.location  # a ZIP is always a job
+    page = client.get(response.location)
+    assert "Your export is ready" in page.text and "2 submissions" in page.text
+    response = client.get(response.location + "/download")
+    assert response.headers["Content-Length"] == str(len(response.data))
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     names = archive.namelist()
     assert f"intake-{ok.reference}.pdf" in names and f"intake-{broken.reference}-NOT-RENDERED.txt" in names

@@ -216,3 +216,19 @@ def test_kiosk_rows_settings_and_recovery_codes_work_on_both_databases(any_app):
             row = session.get(type(user), user.id)
             row.mfa_secret = "JBSWY3DPEHPK3PXP"
         assert staff_store.get_user(store, user.id).mfa_secret == "JBSWY3DPEHPK3PXP"
+
+
+def test_a_kiosk_is_not_rate_limited_as_a_patient_but_its_staff_sign_in_is(app, tablet):
+    app.config.update(RATELIMIT_START="2 per minute", RATELIMIT_LOGIN="2 per 15 minutes")
+    # A waiting room starts many forms from one address and one tablet: never a 429 page for a patient.
+    for _ in range(4):
+        page = tablet.get("/")
+        assert tablet.post("/intake/start", data=hidden_fields(page.text)).status_code == 302
+        tablet.post("/kiosk/reset", data=hidden_fields(tablet.get("/").text))
+    # An ordinary browser at the same address is limited.
+    other = app.test_client()
+    codes = [other.post("/intake/start", data=hidden_fields(other.get("/").text)).status_code for _ in range(3)]
+    assert codes == [302, 302, 429]
+    # Guessing staff passwords from the tablet in the waiting room is limited like anywhere else.
+    codes = [login(tablet, "staff@clinic.test", "wrong password!!").status_code for _ in range(3)]
+    assert codes == [401, 401, 429]

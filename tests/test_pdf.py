@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from intake import answers as answers_mod
-from intake import pdf
+from intake import jobs, pdf, renders
 from intake.models import RenderedPdf
 from intake.store import submissions
 from tests.test_forms import PNG_1X1
@@ -41,7 +41,7 @@ def rich(app):
     answers = {**EXPECTED, "signature_drawing": PNG_1X1}
     submission = store_submission(app, answers)
     with app.app_context():
-        data = pdf.ensure_pdf(submission)
+        data = renders.ensure_pdf(submission)
     text, reader = pdf_text(data)
     return submission, text, reader
 
@@ -159,17 +159,22 @@ def test_the_fetcher_serves_only_package_assets():
             fetcher.fetch(url)
 
 
-def test_a_pdf_is_rendered_once_and_cached(app, monkeypatch):
+def test_a_pdf_is_rendered_once_and_cached_in_the_database(app, monkeypatch):
     submission = store_submission(app, healthy())
     calls = []
     original = pdf.Renderer.write
     monkeypatch.setattr(pdf.Renderer, "write", lambda self, *a: calls.append(1) or original(self, *a))
     with app.app_context():
-        first = pdf.ensure_pdf(submission)
-        second = pdf.ensure_pdf(submission)
+        first = renders.ensure_pdf(submission)
+        second = renders.ensure_pdf(submission)
         assert first == second and len(calls) == 1
         submission.answers = {**submission.answers, "goals": "Something else"}
-        assert pdf.ensure_pdf(submission) != first and len(calls) == 2
+        assert renders.ensure_pdf(submission) != first and len(calls) == 2
+    store = app.extensions["intake.store"]
+    with store.reading() as session:
+        rows = session.query(RenderedPdf).all()
+    assert len(rows) == 2 and {r.status for r in rows} == {"ok"} and all(r.size > 1000 for r in rows)
+    assert not (Path(app.instance_path) / "pdf").exists(), "no PDF is written to the local disk"
 
 
 def test_a_failed_render_keeps_the_answers_logs_no_patient_data_and_is_retried(app, monkeypatch, caplog):
@@ -181,17 +186,19 @@ def test_a_failed_render_keeps_the_answers_logs_no_patient_data_and_is_retried(a
 
     monkeypatch.setattr(pdf.Renderer, "write", broken)
     with app.app_context(), pytest.raises(RuntimeError):
-        pdf.ensure_pdf(submission)
+        renders.ensure_pdf(submission)
+    with app.app_context(), pytest.raises(jobs.JobError, match="^RuntimeError$"):
+        jobs.run_now(renders.render_pdf, submission.id)  # as a job: recorded and raised by class name only
     assert "Secret goal" not in caplog.text and "Grace" not in caplog.text
     assert "RuntimeError" in caplog.text
     store = app.extensions["intake.store"]
     assert submissions.get(store, submission.id).answers == submission.answers
     with store.reading() as session:
         row = session.query(RenderedPdf).one()
-        assert (row.status, row.attempts, row.error) == ("failed", 1, "RuntimeError")
+        assert (row.status, row.attempts, row.error) == ("failed", 2, "RuntimeError")
     monkeypatch.setattr(pdf.Renderer, "write", original)
     with app.app_context():
-        assert pdf.ensure_pdf(submission).startswith(b"%PDF")
+        assert renders.ensure_pdf(submission).startswith(b"%PDF")
     with store.reading() as session:
         assert session.query(RenderedPdf).one().status == "ok"
 
@@ -214,63 +221,73 @@ def test_submit_stores_flags_and_renders_the_pdf(app, patient):
     store = app.extensions["intake.store"]
     with store.reading() as session:
         [submission] = session.query(submissions.Submission).all()
+        [row] = session.query(RenderedPdf).all()
     assert {f["rule_id"] for f in submission.flags} >= {"herpes_simplex", "suboptimal_result", "brand_switch"}
-    assert list((Path(app.instance_path) / "pdf").glob(f"{submission.id}-*.pdf.enc"))
+    assert (row.submission_id, row.status) == (submission.id, "ok")
+    with app.app_context():
+        assert "Maria" in pdf_text(renders.ensure_pdf(submission))[0]
 
 
-def test_background_pool_renders_after_the_commit(tmp_path, migrated_sqlite):
+def test_a_web_process_never_renders_it_enqueues(tmp_path, migrated_sqlite, monkeypatch):
+    """With a real queue (SQLite, no worker running), submit only enqueues; a worker's run renders it."""
+    import shutil
+
+    from intake import jobs
+    from tests.conftest import make_app
+
+    shutil.copy(migrated_sqlite, tmp_path / "intake.sqlite3")
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'intake.sqlite3'}", JOBS_IMMEDIATE=False, PDF_WAIT_SECONDS=0.3)
+    writes = []
+    monkeypatch.setattr(pdf.Renderer, "write", lambda *a: writes.append(1) or b"%PDF-fake")
+    submission = store_submission(app, healthy())
+    huey = jobs.huey_for(app)
+    with app.app_context():
+        renders.submitted(submission)
+        renders.submitted(submission)
+        assert [t.priority for t in huey.pending()] == [jobs.NORMAL], "enqueued once, not twice"
+        # Staff ask for it: once more, ahead of the queue; asking again adds nothing.
+        assert renders.wait_for(submission)[0] is None and renders.wait_for(submission)[0] is None
+    assert (tmp_path / "jobs.sqlite3").exists()
+    assert sorted(t.priority for t in huey.pending()) == [jobs.NORMAL, jobs.HIGH] and writes == []
+    with app.app_context():
+        huey.execute(huey.dequeue())  # what a worker process does: the urgent one first
+        assert writes == [1] and renders.wait_for(submission)[0] == b"%PDF-fake"
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_render_pdf_command_stores_it_and_writes_a_copy(app, tmp_path):
+    submission = store_submission(app, healthy())
+    target = tmp_path / "copy.pdf"
+    result = app.test_cli_runner().invoke(args=["render-pdf", submission.reference, "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "stored in the database" in result.output
+    assert "Grace Okafor" in pdf_text(target.read_bytes())[0]
+    missing = app.test_cli_runner().invoke(args=["render-pdf", "NOPE"])
+    assert missing.exit_code != 0 and "No submission" in missing.output
+
+
+def test_page_and_time_limits_stop_a_render_and_keep_the_submission(tmp_path, migrated_sqlite):
     import shutil
 
     from tests.conftest import make_app
 
     shutil.copy(migrated_sqlite, tmp_path / "intake.sqlite3")
-    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'intake.sqlite3'}", PDF_RENDER_INLINE=False)
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'intake.sqlite3'}", PDF_MAX_PAGES=1)
     submission = store_submission(app, healthy())
+    store = app.extensions["intake.store"]
     with app.app_context():
-        assert pdf.schedule(submission.id) is not None
-    pdf.wait_for_renders(app)
-    assert list((tmp_path / "pdf").glob(f"{submission.id}-*.pdf.enc"))
-    assert not app.extensions["intake.pdf_futures"], "finished renders are forgotten"
-    app.extensions["intake.store"].engine.dispose()
-
-
-def test_two_threads_rendering_the_same_pdf_do_not_collide(app):
-    import threading
-
-    submission = store_submission(app, healthy())
-    results, errors = [], []
-
-    def render():
-        with app.app_context():
-            try:
-                results.append(pdf.ensure_pdf(submission))
-            except Exception as exc:  # noqa: BLE001 - collected for the assertion below
-                errors.append(exc)
-
-    threads = [threading.Thread(target=render) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == [] and len(results) == 3
-    assert "Grace Okafor" in pdf_text(results[0])[0]
-    folder = Path(app.instance_path) / "pdf"
-    assert len(list(folder.glob(f"{submission.id}-*.pdf.enc"))) == 1
-    assert not list(folder.glob(".*.partial"))
-
-
-def test_render_pdf_command_caches_it_encrypted_and_writes_a_readable_copy_on_request(app, tmp_path):
-    submission = store_submission(app, healthy())
-    result = app.test_cli_runner().invoke(args=["render-pdf", submission.reference])
-    assert result.exit_code == 0, result.output
-    [cached] = (Path(app.instance_path) / "pdf").glob(f"{submission.id}-*.pdf.enc")
-    assert str(cached) in result.output and not cached.read_bytes().startswith(b"%PDF")
-    copy = tmp_path / "copy.pdf"
-    result = app.test_cli_runner().invoke(args=["render-pdf", submission.reference, "-o", str(copy)])
-    assert result.exit_code == 0, result.output
-    assert "Grace Okafor" in pdf_text(copy)[0] and copy.stat().st_mode & 0o777 == 0o600
-    missing = app.test_cli_runner().invoke(args=["render-pdf", "NOPE"])
-    assert missing.exit_code != 0 and "No submission" in missing.output
+        renders.render_pdf(submission.id)
+    with store.reading() as session:
+        row = session.query(RenderedPdf).one()
+    assert (row.status, row.error, row.attempts) == ("failed", "PageLimitExceeded", renders.MAX_ATTEMPTS)
+    assert submissions.get(store, submission.id).answers == submission.answers
+    app.config.update(PDF_MAX_PAGES=40, PDF_RENDER_TIMEOUT=0.001)
+    with app.app_context():
+        renders.fresh(submission)
+    with store.reading() as session:
+        row = session.query(RenderedPdf).one()
+    assert (row.status, row.error) == ("failed", "RenderTimeout")
+    store.engine.dispose()
 
 
 def test_page_size_comes_from_config(tmp_path, migrated_sqlite):

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from intake import retention
-from intake.models import Draft, Submission, utcnow
+from intake.models import Draft, ExportJob, ExportPart, RenderedPdf, Submission, utcnow
 from intake.retention.erasure import Eraser
 from intake.store import drafts
 from tests.staff_support import add_submission, as_role, audit_rows, csrf, users  # noqa: F401
@@ -150,12 +150,15 @@ def test_an_erased_submission_is_gone_from_every_table_and_file(app, users, as_r
     admin = as_role("admin")
     assert admin.get(f"/staff/submissions/{submission.id}.pdf").status_code == 200
     assert app.test_cli_runner().invoke(args=["export", "--format", "csv"]).exit_code == 0
+    prepared = admin.get("/staff/export?format=pdf-zip")  # a ZIP is a job: its file is kept in the database
+    assert prepared.status_code == 302 and "Your export is ready" in admin.get(prepared.location).text
     other = add_submission(app, first_name="Keep", last_name="Me")
     with store.engine.connect() as conn:
         sealed = bytes(conn.execute(text("SELECT answers FROM submissions WHERE id = :i"), {"i": submission.id}).scalar())
     traces = [sealed[40:104], b"maria lopez mari", submission.id.encode()]
     assert all(t in raw_database(app) for t in traces[:2])
-    assert list((tmp_path / "pdf").glob(f"{submission.id}-*")) and list((tmp_path / "exports").iterdir())
+    assert count(store, RenderedPdf) == 1 and count(store, ExportJob) == 1 and count(store, ExportPart) >= 1
+    assert list((tmp_path / "exports").iterdir())
 
     response = erase_form(admin, submission, reason="patient_request", confirm=submission.reference.lower())
     assert response.status_code == 302 and response.location == "/staff/"
@@ -167,7 +170,9 @@ def test_an_erased_submission_is_gone_from_every_table_and_file(app, users, as_r
         for table in tables:
             for row in conn.execute(text(f'SELECT * FROM "{table}"')).all():
                 assert submission.id not in map(str, row) and submission.reference not in map(str, row), table
-    assert not list((tmp_path / "pdf").glob(f"{submission.id}-*")) and not list((tmp_path / "exports").iterdir())
+    assert count(store, RenderedPdf) == 0 and count(store, ExportJob) == 0 and count(store, ExportPart) == 0
+    assert not list((tmp_path / "exports").iterdir())
+    assert admin.get(prepared.location).status_code == 404
     raw = raw_database(app)
     for trace in traces[:2]:
         assert trace not in raw, trace

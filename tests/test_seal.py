@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from intake import answers as answers_mod
-from intake import audit, pdf, seal
+from intake import audit, pdf, renders, seal
 from intake.models import AuditEvent, Submission
 from intake.store import audit as audit_store
 from intake.store import submissions
@@ -103,7 +103,7 @@ def test_the_patients_submit_through_the_wizard_is_in_the_audit_trail(app, patie
 def test_verify_submission_confirms_an_untouched_submission(app):
     submission = store_submission(app, EXPECTED)
     with app.app_context():
-        pdf.ensure_pdf(submission)
+        renders.ensure_pdf(submission)
     result = verify(app, submission.reference)
     assert result.exit_code == 0, result.output
     assert f"answers now   sha256 {submission.answers_sha256}" in result.output
@@ -118,7 +118,7 @@ def test_verify_submission_confirms_an_untouched_submission(app):
 def test_an_edited_answer_row_is_detected(app):
     submission = store_submission(app, EXPECTED)
     with app.app_context():
-        pdf.ensure_pdf(submission)
+        renders.ensure_pdf(submission)
     edit_behind_the_apps_back(app, submission, answers={**EXPECTED, "allergies": ["none"]})
     result = verify(app, submission.reference)
     assert result.exit_code != 0

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from intake.store import jobs as jobs_store
 from tests.staff_support import add_submission, as_role, csrf, fake_pdf, users  # noqa: F401
 
 PUBLIC_PREFIXES = ("patient.", "api.")
@@ -94,6 +95,10 @@ MATRIX = [
     ("staff.kiosk.revoke", "POST", "/staff/kiosk/1/revoke", {}, {A}),
     # Last: starting kiosk mode signs this browser out of the workspace.
     ("staff.kiosk.start", "POST", "/staff/kiosk/start", {"name": "Waiting room"}, {S, P, A}),
+    ("staff.exports.progress", "GET", "/staff/exports/{eid}", None, {S, P, A}),
+    ("staff.exports.download", "GET", "/staff/exports/{eid}/download", None, {S, P, A}),
+    ("staff.jobs.failed", "GET", "/staff/admin/jobs/", None, {A}),
+    ("staff.jobs.retry", "POST", "/staff/admin/jobs/{fid}/retry", {}, {A}),
 ]
 
 
@@ -108,7 +113,16 @@ def test_the_matrix_covers_every_staff_endpoint_and_method(app):
 def test_role_endpoint_matrix(app, users, as_role, fake_pdf, role, endpoint, method, path, data, allowed):
     submission = add_submission(app)
     client = as_role(role)
-    url = path.format(sid=submission.id, uid=users[S].id)
+    export_id = ""
+    if "{eid}" in path:  # an export of this person's own (a ZIP is always prepared as a job)
+        export_id = client.get("/staff/export?format=pdf-zip").location.rsplit("/", 1)[-1]
+    failure_id = 0
+    if "{fid}" in path:
+        with app.app_context():
+            jobs_store.record_failure(app.extensions["intake.store"], "intake.renders.render_pdf", [submission.id],
+                                      "RuntimeError")
+            failure_id = jobs_store.open_failures(app.extensions["intake.store"])[0].id
+    url = path.format(sid=submission.id, uid=users[S].id, eid=export_id, fid=failure_id)
     if method == "GET":
         response = client.get(url)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from intake.models import Draft, Submission
@@ -87,11 +88,22 @@ def test_errors_show_next_to_fields_and_in_a_summary(patient):
     assert 'value="maria-at-example"' in html
 
 
-def test_every_next_saves_even_when_the_page_has_errors(app, patient):
+def test_every_next_saves_the_valid_answers_even_when_the_page_has_errors(app, patient):
     patient.start()
-    patient.post("about-you", {"first_name": "Maria", "email": "bad"})
+    response = patient.post("about-you", {"first_name": "Maria", "email": "bad"})
+    assert response.status_code == 422 and 'value="bad"' in response.text  # shown again, to be corrected
     draft = drafts.get(app.extensions["intake.store"], _token(patient))
-    assert draft.answers == {"first_name": "Maria", "email": "bad"}
+    assert draft.answers == {"first_name": "Maria"}
+
+
+@pytest.mark.parametrize("action", ["next", "back", "add_row:neurotoxin_treatments"])
+def test_a_draft_never_stores_a_value_past_its_bounds(app, patient, action):
+    patient.start()
+    patient.post("about-you", {**PAGES["about-you"], "first_name": "A" * 100_000, "sex_at_birth": "bogus",
+                               "last_name": "Nul\x00byte"}, action=action)
+    answers = drafts.get(app.extensions["intake.store"], _token(patient)).answers
+    assert "first_name" not in answers and "sex_at_birth" not in answers and "last_name" not in answers
+    assert answers["email"] == PAGES["about-you"]["email"]
 
 
 def test_back_saves_without_validating(app, patient):

@@ -120,7 +120,7 @@ def key_status_command() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="where to write the readable copy (created 0600; it is not encrypted: delete it when done)")
 def decrypt_file_command(source: Path, output: Path) -> None:
-    """Write a readable copy of an encrypted export, PDF or backup made by this installation."""
+    """Write a readable copy of an encrypted export or backup made by this installation."""
     from .. import audit
 
     if output.exists():

@@ -20,7 +20,7 @@ from . import files
 from .keys import Keyring
 
 # Sealed files live in these instance subfolders; the value is the context they are sealed for.
-SEALED_FOLDERS = {"pdf": "pdf", "exports": "export", "backups": "backup"}
+SEALED_FOLDERS = {"exports": "export", "backups": "backup"}
 # Rows with an EncryptedBytes column (a stored PDF, an export chunk) can be large: fewer per batch.
 LARGE_ROW_BATCH = 25
 

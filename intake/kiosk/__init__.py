@@ -3,7 +3,7 @@
 Owns: the kiosk device cookie and kiosk_devices rows (devices.py), the patient-side reset and idle clock
 (patient_side.py, its views in views.py), the staff pages that start and revoke kiosks (staff_views.py),
 and the queued "e-mail me my link" requests (outbox.py).
-May import: intake.models, intake.store, intake.audit, intake.auth, intake.web.draft_access.
+May import: intake.models, intake.store, intake.audit, intake.auth, intake.limits, intake.web.draft_access.
 
 For other modules: current_device() and is_kiosk_request() (e.g. to exempt kiosks from per-IP limits).
 """

@@ -8,7 +8,7 @@ import secrets
 
 from flask import Response, current_app, g, request
 
-from .. import audit
+from .. import audit, limits
 from ..db import get_store
 from ..models import KioskDevice, StaffUser, utcnow
 from ..store import kiosks
@@ -42,11 +42,20 @@ def current_device() -> KioskDevice | None:
 
 
 def is_kiosk_request() -> bool:
-    """True when the request comes from a signed-in, unrevoked kiosk (for the per-IP rate limits' exemption)."""
+    """True when the request comes from a signed-in, unrevoked kiosk."""
     try:
         return current_device() is not None
     except RuntimeError:  # outside a request
         return False
+
+
+@limits.exempt_when
+def patient_page_on_a_kiosk() -> bool:
+    """A kiosk's patient pages are never rate limited: a busy waiting room is one address and one device.
+
+    Staff sign-in on a kiosk (leaving kiosk mode) keeps its limit: the tablet sits in a public room.
+    """
+    return (request.blueprint or "").startswith("patient") and is_kiosk_request()
 
 
 def start(name: str, actor: StaffUser) -> str:

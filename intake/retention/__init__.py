@@ -7,13 +7,11 @@ Owns:
               queue calls on a schedule;
 - cli.py      purge, purge-drafts, erase-submission.
 
-May import: Flask, click, intake.store (SQL), intake.audit, intake.models. Nothing imports it but the
-app factory, the staff erasure page (intake/web/erasure.py) and, at merge, the job queue.
+May import: Flask, click, intake.jobs (to declare its hourly job), intake.store (SQL), intake.audit,
+intake.models. Nothing imports it but the app factory and the staff erasure page (intake/web/erasure.py).
 
-Scheduling (the one line to wire into the periodic job queue, intake/jobs/, issue 8):
-
-    @huey.periodic_task(crontab(minute="7"))          # hourly
-    def purge() -> None: retention.run_periodic(app)  # drafts past 7 days; submissions past RETENTION_DAYS
+Scheduling: purge.purge_on_schedule is a periodic job (intake.jobs) that runs run_periodic() every hour
+on the workers: drafts past 7 days; submissions past RETENTION_DAYS.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@ hash, who erased it and why.
 
 Tables and files that hold a submission's data register an Eraser here, so erasure reaches them too:
 
-    retention.register(Eraser("export chunks", rows=lambda session, erased: ...))   # issue 8
     retention.register(Eraser("appointments", rows=...))                             # issue 12
     retention.register(Eraser("photos", rows=..., files=...))                        # issue 13
 
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..store import Store, maintenance
+from ..store import exports as exports_store
 from ..store import retention as retention_store
 
 # Reasons an administrator may give; a short list, never free text (free text invites patient data).
@@ -66,15 +66,6 @@ def register(eraser: Eraser) -> Eraser:
     return eraser
 
 
-def _cached_pdfs(app: Flask, erased: Erased) -> int:
-    folder = Path(app.instance_path) / "pdf"
-    removed = 0
-    for path in list(folder.glob(f"{erased.id}-*.pdf.enc")) + list(folder.glob(f"{erased.id}-*.pdf")):
-        path.unlink(missing_ok=True)
-        removed += 1
-    return removed
-
-
 def _stored_exports(app: Flask, erased: Erased) -> int:
     """Export files kept in the instance folder since the submission was made may hold it: they go too."""
     removed = 0
@@ -88,7 +79,7 @@ def _stored_exports(app: Flask, erased: Erased) -> int:
 
 
 register(Eraser("rendered PDFs", rows=lambda session, erased: retention_store.delete_rendered_pdfs(session, erased.id)))
-register(Eraser("cached PDF files", files=_cached_pdfs))
+register(Eraser("prepared exports", rows=lambda session, erased: exports_store.delete_made_since(session, erased.submitted_at)))
 register(Eraser("stored export files", files=_stored_exports))
 
 

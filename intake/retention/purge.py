@@ -1,6 +1,8 @@
 """The periodic purge: drafts past their 7-day life, and submissions past the clinic's retention period.
 
-run_periodic() is what the job queue calls (hourly is plenty); `flask --app app purge` runs it by hand.
+run_periodic() is what the job queue runs every hour (purge_on_schedule below, a periodic job of
+intake.jobs); `flask --app app purge` runs it by hand. Both steps are idempotent, so several workers
+running it at once do no harm.
 """
 
 from __future__ import annotations
@@ -8,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 
-from .. import audit
+from .. import audit, jobs
 from ..models import utcnow
 from ..store import Store, drafts, maintenance
 from ..store import retention as retention_store
@@ -74,3 +76,9 @@ def run_periodic(app: Flask) -> dict[str, int]:
     with app.app_context():
         store = get_store()
         return {"drafts": purge_drafts(store), "submissions": purge_past_retention(app, store)}
+
+
+@jobs.periodic(minutes=60)
+def purge_on_schedule() -> None:
+    """The hourly job: expired drafts, and submissions past RETENTION_DAYS (when it is set)."""
+    run_periodic(current_app._get_current_object())

@@ -41,10 +41,11 @@ def past_retention(store: Store, cutoff: dt.datetime, limit: int) -> list[str]:
 
 
 def exports_since(store: Store, since: dt.datetime, limit: int = 50) -> list[AuditEvent]:
-    """Export events since `since`, newest first: files outside Intake that may hold a submission."""
+    """Exports taken out of Intake since `since` (streamed, or prepared and downloaded), newest first: files
+    outside Intake that may hold a submission."""
     with store.reading() as session:
         return list(session.scalars(
-            select(AuditEvent).where(and_(AuditEvent.action == "export", AuditEvent.at >= since))
+            select(AuditEvent).where(and_(AuditEvent.action.in_(("export", "export_downloaded")), AuditEvent.at >= since))
             .order_by(AuditEvent.id.desc()).limit(limit)
         ))
 

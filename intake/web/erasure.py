@@ -43,6 +43,6 @@ def erase(submission_id: uuid.UUID):
             return redirect(url_for("staff.dashboard"))
     return render_template(
         "staff/erase.html", s=submission, name=display_name(submission.answers), reasons=retention.REASONS,
-        reason=reason, typed=typed, errors=errors, has_pdf=pdfs.latest(get_store(), submission.id) is not None,
+        reason=reason, typed=typed, errors=errors, has_pdf=pdfs.stored(get_store(), submission.id),
         exports=retention_store.exports_since(get_store(), submission.submitted_at),
     ), 422 if errors else 200

@@ -215,20 +215,25 @@ def section(section_id: str):
         drafts.save(get_store(), token, answers, section.id)
         return patient_access.locked()
 
+    if action == "back" or action.startswith(("add_row:", "remove_row:")):
+        # Saved without showing errors, but only the answers that pass their bounds.
+        checked = forms.checked_answers(section, form_cls, formdata, draft.answers)
+        kept = answers_mod.prune(q, forms.merge(section, draft.answers, checked))
     if action == "back":
         previous = _neighbour(q, section.id, -1)
-        drafts.save(get_store(), token, answers, previous or section.id)
+        drafts.save(get_store(), token, kept, previous or section.id)
         return redirect(_page_url(previous))
     if action.startswith(("add_row:", "remove_row:")):
         group = action.split(":")[1]
         if action.startswith("add_row:") and group in form and len(form[group].entries) < form[group].max_entries:
             form[group].append_entry()
-        drafts.save(get_store(), token, answers, section.id)
+        drafts.save(get_store(), token, kept, section.id)
         return render_section(q, section, form, token, draft)
 
     valid = form.validate_enabled(forms.enabled_ids(section, answers))
     if not valid:
-        drafts.save(get_store(), token, answers, section.id)
+        page_ok = forms.form_answers(section, form, valid_only=True)
+        drafts.save(get_store(), token, answers_mod.prune(q, forms.merge(section, draft.answers, page_ok)), section.id)
         return render_section(q, section, form, token, draft, status=422)
     if is_last:
         return _submit(q, token, draft, answers)

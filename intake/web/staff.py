@@ -25,7 +25,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from .. import accounts, audit, auth, export, questionnaire_ext
+from .. import accounts, audit, auth, export, export_jobs, questionnaire_ext, renders
 from ..auth import AuthError, requires
 from ..db import get_store
 from ..kiosk import staff_views as kiosk_views
@@ -35,7 +35,7 @@ from ..store import audit as audit_store
 from ..store import drafts, search
 from ..store import staff as staff_store
 from ..store import submissions as submissions_store
-from . import admin, erasure, errors, present, protection
+from . import admin, erasure, errors, exports, jobs_admin, present, protection
 from . import mfa as mfa_views
 from .present import all_answers, clinic_time, display_name, filters_from, flag_counts, sorted_flags, staff_context
 
@@ -127,16 +127,19 @@ def detail(submission_id: uuid.UUID):
 @bp.get("/submissions/<uuid:submission_id>.pdf")
 @requires("open")
 def pdf(submission_id: uuid.UUID):
+    """Serve the stored PDF; if it is not made yet, ask a worker (high priority) and say so. Never render here."""
     submission = _submission(submission_id)
     try:
-        from .. import pdf as pdf_mod
-
-        data = pdf_mod.ensure_pdf(submission)
-    except Exception:  # noqa: BLE001 - rendering failed; the person gets a way forward, the log gets the stack
-        log.error("PDF for %s failed\n%s", submission.id, traceback.format_exc(limit=8))
-        flash("The PDF could not be made just now. Press “Make a fresh PDF” and try again in a minute; "
-              "if it keeps failing, tell your administrator.", "error")
+        data, state = renders.wait_for(submission)
+    except Exception:  # noqa: BLE001 - the queue is down; the person gets a way forward, the log gets the stack
+        log.error("PDF for %s could not be requested\n%s", submission.id, traceback.format_exc(limit=8))
+        flash("The PDF could not be asked for just now. Try again in a minute; if it keeps failing, "
+              "tell your administrator.", "error")
         return redirect(url_for("staff.detail", submission_id=submission.id))
+    if data is None:
+        failed = state is not None and state.status == "failed"
+        return render_template("staff/pdf_wait.html", s=submission, failed=failed, state=state,
+                               name=display_name(submission.answers)), 200 if failed else 202
     audit.record("pdf_downloaded", submission_id=submission.id)
     response = current_app.response_class(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="intake-{submission.reference}.pdf"'
@@ -148,10 +151,8 @@ def pdf(submission_id: uuid.UUID):
 def rerender(submission_id: uuid.UUID):
     submission = _submission(submission_id)
     try:
-        from .. import pdf as pdf_mod
-
-        pdf_mod.schedule(submission.id)
-    except Exception:  # noqa: BLE001 - the renderer is down or missing; say so, keep the page
+        renders.fresh(submission)
+    except Exception:  # noqa: BLE001 - the queue is down or missing; say so, keep the page
         log.error("PDF re-render of %s could not be scheduled\n%s", submission.id, traceback.format_exc(limit=8))
         flash("A fresh PDF could not be started just now. Try again in a minute; if it keeps failing, "
               "tell your administrator.", "error")
@@ -190,6 +191,9 @@ def export_view():
     if not export.may_export(job.format, auth.can):
         abort(403)  # minimum necessary: answers, FHIR and PDFs are for physicians and administrators
     count = job.count(get_store())
+    if export_jobs.runs_as_job(job, count):
+        # Too big for one request: a worker builds it, and the person watches its progress.
+        return redirect(url_for("staff.exports.progress", job_id=export_jobs.request(job, count)))
     # Recorded before the first byte leaves, so no export goes unrecorded.
     audit.record("export", detail={"format": job.format, "from": job.label_from, "to": job.label_to, "count": count})
     response = Response(stream_with_context(job.stream(get_store())), mimetype=job.mimetype)
@@ -265,6 +269,8 @@ bp.register_blueprint(erasure.bp)  # nested too: /staff/submissions/<id>/erase
 bp.register_blueprint(protection.bp)  # /staff/admin/data-protection
 bp.register_blueprint(mfa_views.bp)
 bp.register_blueprint(kiosk_views.bp)
+bp.register_blueprint(exports.bp)
+bp.register_blueprint(jobs_admin.bp)
 
 
 def init_app(app: Flask) -> None:
@@ -274,6 +280,8 @@ def init_app(app: Flask) -> None:
     errors.register_csrf_handler("staff.erasure", after_csrf_failure)
     errors.register_csrf_handler("staff.mfa", after_csrf_failure)
     errors.register_csrf_handler("staff.kiosk", after_csrf_failure)
+    errors.register_csrf_handler("staff.exports", after_csrf_failure)
+    errors.register_csrf_handler("staff.jobs", after_csrf_failure)
     accounts.init_app(app)
     mfa_commands.init_app(app)
     audit.init_app(app)
