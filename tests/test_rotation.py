@@ -14,8 +14,9 @@ from sqlalchemy import select, text
 
 from intake import demo
 from intake.crypto import files, keys
-from intake.models import Draft, Submission
-from intake.store import drafts
+from intake.models import Draft, ExportJob, ExportPart, RenderedPdf, Submission
+from intake.store import drafts, exports, pdfs
+from tests.staff_support import make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 120
@@ -36,7 +37,20 @@ def everything(store) -> dict:
     with store.reading() as session:
         rows = {s.id: (s.answers, s.flags, s.review_note) for s in session.scalars(select(Submission))}
         rows |= {f"draft-{d.id}": (d.answers,) for d in session.scalars(select(Draft))}
+        rows |= {f"pdf-{p.id}": (p.content,) for p in session.scalars(select(RenderedPdf))}
+        rows |= {f"part-{p.id}": (p.data,) for p in session.scalars(select(ExportPart))}
     return rows
+
+
+def stored_bytes(app, store) -> None:
+    """A stored PDF and a prepared export's parts: encrypted bytes, in deferred columns."""
+    user = make_user(app, "admin")
+    with store.reading() as session:
+        first = session.scalar(select(Submission.id).limit(1))
+    pdfs.save(store, first, "k" * 64, "f" * 64, b"%PDF-1.7 stored summary")
+    job = exports.create(store, ExportJob(id="11111111-2222-3333-4444-555555555555", user_id=user.id, format="csv"))
+    for seq in range(3):
+        exports.add_part(store, job.id, seq, f"part {seq} of a prepared export".encode())
 
 
 def key_ids(store) -> dict:
@@ -54,6 +68,7 @@ def test_a_rotation_killed_half_way_then_run_again_loses_nothing(request, fixtur
         token, _ = drafts.create(store, "skin")
         drafts.save(store, token, {"goals": f"draft goal {n}"}, "skin")
     assert app.test_cli_runner().invoke(args=["export", "--format", "csv"]).exit_code == 0  # a sealed file too
+    stored_bytes(app, store)
     before, old = everything(store), keyring.active_id
 
     process = flask(app, "rotate-key", "--batch-size", str(BATCH), "--pause", "0.05", wait=False)
@@ -79,9 +94,10 @@ def test_a_rotation_killed_half_way_then_run_again_loses_nothing(request, fixtur
     new = keyring.active_id
     assert new != old and key_ids(store) == {new: ROWS}
     with store.engine.connect() as conn:
-        for table in ("submissions", "drafts"):
-            headers = conn.execute(text(f"SELECT answers FROM {table}")).scalars().all()
-            assert {bytes(h)[5:5 + len(new)].decode() for h in headers} == {new}, table
+        for table, column in (("submissions", "answers"), ("drafts", "answers"), ("rendered_pdfs", "content"),
+                              ("export_parts", "data")):
+            headers = conn.execute(text(f"SELECT {column} FROM {table}")).scalars().all()
+            assert headers and {bytes(h)[5:5 + len(new)].decode() for h in headers} == {new}, table
     assert {files.file_key_id(p) for p in (Path(app.instance_path) / "exports").iterdir()} == {new}
     assert everything(store) == before
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import LargeBinary, func, inspect, literal, or_, select, type_coerce
+from sqlalchemy.orm import undefer
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..crypto.blob import header
@@ -70,6 +71,8 @@ def reseal_batch(store: Store, model: type, active: str, after: Any, limit: int,
     if after is not None:
         query = query.where(pk > after)
     names = encrypted_attributes(inspect(model))
+    # Load deferred encrypted columns too (a PDF's content, an export's part): they are what is re-sealed.
+    query = query.options(*(undefer(getattr(model, name)) for name in names))
     with store.writing() as session:
         rows = list(session.scalars(query))
         for row in rows:
