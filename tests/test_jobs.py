@@ -13,7 +13,7 @@ import pytest
 from huey import PriorityRedisHuey, SqliteHuey
 from sqlalchemy import update
 
-from intake import jobs, renders
+from intake import accounts, jobs, renders
 from intake.jobs import sweep
 from intake.models import ExportJob, JobFailure, RenderedPdf, utcnow
 from intake.store import exports, pdfs
@@ -154,7 +154,7 @@ def test_a_job_that_keeps_failing_is_shown_to_administrators_without_patient_dat
 def test_a_large_csv_is_a_job_built_in_parts_and_matches_the_streamed_file(app, as_role, fake_pdf):
     for n in range(5):
         add_submission(app, last_name=f"Row{n}")
-    client = as_role("staff")
+    client = as_role("physician")
     streamed = client.get("/staff/export?format=csv").data
     app.config.update(EXPORT_STREAM_MAX_ROWS=3, EXPORT_PART_BYTES=2000)
     response = client.get("/staff/export?format=csv&from=2000-01-01")
@@ -175,16 +175,28 @@ def test_a_large_csv_is_a_job_built_in_parts_and_matches_the_streamed_file(app, 
 
 def test_only_the_person_who_asked_may_see_or_download_an_export(app, users, as_role, fake_pdf):
     add_submission(app)
-    job_url = as_role("staff").get("/staff/export?format=pdf-zip").location
+    job_url = as_role("physician").get("/staff/export?format=pdf-zip").location
     other = as_role("admin")
     assert other.get(job_url).status_code == 404
     assert other.get(job_url + "/download").status_code == 404
     assert "export_downloaded" not in actions(app)
 
 
+def test_a_clinical_export_is_not_handed_over_after_its_owner_became_front_desk(app, users, as_role, fake_pdf):
+    add_submission(app)
+    physician = as_role("physician")
+    job_url = physician.get("/staff/export?format=pdf-zip").location
+    assert "Your export is ready" in physician.get(job_url).text
+    with app.app_context():
+        accounts.set_role(users["physician"].id, "staff", users["admin"])
+    assert physician.get(job_url).status_code == 403
+    assert physician.get(job_url + "/download").status_code == 403
+    assert "export_downloaded" not in actions(app)
+
+
 def test_an_export_expires_and_its_file_is_deleted(app, as_role, fake_pdf):
     add_submission(app)
-    client = as_role("staff")
+    client = as_role("physician")
     job_url = client.get("/staff/export?format=pdf-zip").location
     job_id = job_url.rsplit("/", 1)[-1]
     store = app.extensions["intake.store"]
@@ -205,7 +217,7 @@ def test_a_zip_job_whose_worker_died_is_built_again(queued_app, fake_pdf):
 
     for _ in range(2):
         add_submission(queued_app)
-    staff = make_user(queued_app, "staff")
+    staff = make_user(queued_app, "physician")
     client = queued_app.test_client()
     login(client, staff.email)
     job_url = client.get("/staff/export?format=pdf-zip").location

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, g, render_template, url_for
 
 from .. import export_jobs
-from ..auth import requires
+from ..auth import can, requires
 from ..db import get_store
-from ..export import FORMATS
+from ..export import FORMATS, may_export
 from ..models import utcnow
 from ..store import exports
 
@@ -19,6 +19,8 @@ def _own(job_id: str):
     row = exports.get(get_store(), job_id[:36])
     if row is None or row.user_id != g.staff_user.id:
         abort(404)  # someone else's export does not exist, as far as this person can tell
+    if not may_export(row.format, can):
+        abort(403)  # their role changed since they asked: the same table as the Export page decides
     return row
 
 
