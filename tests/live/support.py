@@ -17,6 +17,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from intake.crypto import keys
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -86,7 +88,9 @@ class Site:
         self.database_url = database_url or f"sqlite:///{tmp / 'intake.sqlite3'}"
         self.env = {**os.environ, "DATABASE_URL": self.database_url, "INTAKE_SECRET_KEY": "live-test-secret",
                     "INTAKE_INSTANCE_PATH": str(tmp / "instance"), "INTAKE_SESSION_COOKIE_SECURE": "false",
-                    "INTAKE_CLINIC_NAME": "Live Test Clinic", "PYTHONUNBUFFERED": "1", "FLASK_APP": "app"}
+                    "INTAKE_CLINIC_NAME": "Live Test Clinic", "PYTHONUNBUFFERED": "1", "FLASK_APP": "app",
+                    # Every server and worker of the site shares one data key, as a clinic's deployment must.
+                    "INTAKE_DATA_KEYS": keys.new_entry()}
         self.env.pop("INTAKE_REDIS_URL", None)
         for key, value in settings.items():
             self.env[f"INTAKE_{key}"] = value if isinstance(value, str) else repr(value).replace("'", '"')
