@@ -11,6 +11,8 @@ import redis
 from sqlalchemy import create_engine, text
 
 from intake.cli import upgrade_database
+from intake.crypto import keys
+from intake.crypto.blob import open_blob
 from tests.conftest import PG_URL
 
 from .support import Browser, sign_in, walk_patient
@@ -85,7 +87,11 @@ def test_server_b_serves_the_pdf_server_a_took_without_rendering_it_again(site_f
         assert sign_in(physician, "dr.b@clinic.test", "two servers passphrase") == 302
         status, headers, body = physician.get(f"/staff/submissions/{submission_id}.pdf")
         assert status == 200 and headers["content-type"] == "application/pdf"
-        assert body == bytes(row.content), "B served the bytes the worker stored"
+        # The database holds the PDF sealed with the clinic's data key; B serves exactly what the worker stored.
+        stored = bytes(row.content)
+        assert not stored.startswith(b"%PDF"), "the stored PDF is encrypted at rest"
+        keyring = keys.Keyring.from_entries(site.env["INTAKE_DATA_KEYS"])
+        assert body == open_blob(keyring, stored, "rendered_pdfs.content"), "B served the bytes the worker stored"
         with engine.connect() as conn:
             after = conn.execute(query, {"ref": reference}).first()
         assert (after.attempts, after.updated_at) == (row.attempts, row.updated_at), "nothing rendered it again"
