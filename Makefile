@@ -55,7 +55,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: system-test $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist worksteal
 
 # Re-extract every text a patient reads (templates, Python, questionnaire YAML), merge it into
 # each catalogue and compile. Then translate any new or fuzzy msgstr and run this again.

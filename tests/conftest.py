@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import uuid
+from collections import Counter
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -14,6 +16,45 @@ from intake import create_app
 from intake.cli import upgrade_database
 
 PG_URL = os.environ.get("INTAKE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Page name -> axe-core violations (tests/e2e), listed at the end of the run.
+AXE_RESULTS: dict[str, list[dict]] = {}
+# The slowest tests by far: each starts real gunicorn and worker processes (tests/live).
+HEAVY_FILES = ("tests/live/test_soak.py", "tests/live/test_workers.py")
+
+
+# --- running on both cores ------------------------------------------------------------------------------------------
+# `make test` runs pytest-xdist with --dist worksteal, which first hands each of the two workers one half of the
+# collection. Each half starts with one of the heaviest files, so they run side by side, not one after the other.
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    if not getattr(config.option, "numprocesses", None):
+        return
+    heavy = [[i for i in items if str(i.fspath).endswith(name)] for name in HEAVY_FILES]
+    others_live = [i for i in items if "tests/live/" in str(i.fspath) and not any(i in h for h in heavy)]
+    first, second = heavy[0] + others_live[0::2], heavy[1] + others_live[1::2]
+    rest = [i for i in items if i not in first and i not in second]
+    split = max(0, len(items) // 2 - len(first))
+    items[:] = first + rest[:split] + second + rest[split:]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """An xdist worker is done: keep its axe-core results for the summary."""
+    AXE_RESULTS.update(json.loads(getattr(node, "workeroutput", {}).get("axe_results", "{}")))
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workeroutput") and AXE_RESULTS:  # in an xdist worker: hand them to the controller
+        session.config.workeroutput["axe_results"] = json.dumps(AXE_RESULTS)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if AXE_RESULTS:
+        terminalreporter.section("axe-core, violations by impact")
+        for name, violations in sorted(AXE_RESULTS.items()):
+            counts = Counter(v["impact"] for v in violations)
+            terminalreporter.write_line(f"{name}: {dict(counts) if counts else 'none'}")
 
 
 @pytest.fixture(scope="session")

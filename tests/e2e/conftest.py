@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,16 +24,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-b
 PHONE = {"width": 375, "height": 812}
 # Set INTAKE_SCREENSHOTS=docs/screenshots to refresh the README's accessibility and Spanish screenshots.
 SCREENSHOTS = os.environ.get("INTAKE_SCREENSHOTS")
-# Page name -> axe-core violations, filled by test_a11y.py and listed at the end of the run.
-AXE_RESULTS: dict[str, list[dict]] = {}
-
-
-def pytest_terminal_summary(terminalreporter):
-    if AXE_RESULTS:
-        terminalreporter.section("axe-core, violations by impact")
-        for name, violations in AXE_RESULTS.items():
-            counts = Counter(v["impact"] for v in violations)
-            terminalreporter.write_line(f"{name}: {dict(counts) if counts else 'none'}")
+# Page name -> axe-core violations, filled by test_a11y.py; tests/conftest.py lists them at the end of the run.
 
 
 class QuietHandler(WSGIRequestHandler):
