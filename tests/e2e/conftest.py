@@ -24,7 +24,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-b
 PHONE = {"width": 375, "height": 812}
 # Set INTAKE_SCREENSHOTS=docs/screenshots to refresh the README's accessibility and Spanish screenshots.
 SCREENSHOTS = os.environ.get("INTAKE_SCREENSHOTS")
-# Page name -> axe-core violations, filled by test_a11y.py; tests/conftest.py lists them at the end of the run.
+
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -11,8 +11,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from tests.conftest import AXE_RESULTS
 from tests.e2e.browsing import fill, next_page, press
-from tests.e2e.conftest import AXE_RESULTS, screenshot
+from tests.e2e.conftest import screenshot
 from tests.e2e.staffing import DESKTOP, create_staff, sign_in, spanish_submission
 from tests.walk import PAGES
 
