@@ -1,6 +1,7 @@
-"""Submissions as staff see them: search, filter, page; stream for export; mark reviewed.
+"""Submissions as staff see them: search, filter, page, count; stream for export; mark reviewed.
 
-The list shows one page at a time; exports walk the table in keyset order,
+The list shows one page at a time in keyset order (listing); names are found
+through their own index (names). Exports walk the table in keyset order too,
 one short read per batch, so memory stays flat however many rows there are.
 """
 
@@ -12,12 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, literal_column, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from ..models import Submission, utcnow
-from . import Store
-from .submissions import fold
+from . import Store, listing, names
 
 REFERENCE = re.compile(r"^[A-Z2-9]{3}-?[A-Z2-9]{3}$")
 US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -26,6 +26,19 @@ EXPORT_COLUMNS = (
     Submission.submitted_at, Submission.status, Submission.language, Submission.flags, Submission.has_stop_flags,
     Submission.reviewed_at, Submission.answers,
 )
+LIST_COLUMNS = (
+    Submission.id, Submission.reference, Submission.patient_name, Submission.date_of_birth, Submission.visit_date,
+    Submission.submitted_at, Submission.status, Submission.flags, Submission.has_stop_flags, Submission.answers,
+)
+# A search with up to LIST_CAP matches is sorted in memory with an exact total; a broader one walks
+# the dashboard's indexes with the name as a filter, and its total reads "1,000+".
+LIST_CAP = 1000
+# The numbers at the top stop counting here ("10,000+"), so a clinic that never marks anything
+# reviewed still gets its dashboard in milliseconds.
+COUNT_CAP = 10_000
+# Written out, not bound, so the planners can prove that the partial indexes of migration 0007 apply.
+NEW = Submission.status == literal_column("'new'")
+STOP = Submission.has_stop_flags == true()
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,21 @@ class Filters:
     visit_to: dt.date | None = None
     status: str = ""  # "", "new" or "reviewed"
     stop: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the list: its rows, how many match (at most cap + 1) and whether there is more either side."""
+
+    rows: list[Any]
+    total: int
+    cap: int
+    has_before: bool = False
+    has_after: bool = False
+
+    @property
+    def total_is_capped(self) -> bool:
+        return self.total > self.cap
 
 
 def parse_date(text: str) -> dt.date | None:
@@ -49,63 +77,94 @@ def parse_date(text: str) -> dt.date | None:
         return None
 
 
-def _term(q: str):
+@dataclass(frozen=True)
+class _Search:
+    indexed: ColumnElement[bool]  # served by an index: drives the narrow plan
+    row: ColumnElement[bool]  # the same test on a row or a covering index entry: a filter in the broad plan
+    hits: int  # matches the indexes found, counted up to LIST_CAP + 1
+
+
+def _search(session: Session, q: str) -> _Search | None:
     """A date searches date of birth; a reference-shaped word also the reference; else every word in the name."""
     q = q.strip()
     if born := parse_date(q):
-        return Submission.date_of_birth == born
-    words = [w for w in fold(q).split() if w][:6]
-    by_name = and_(*(Submission.patient_name.contains(w, autoescape=True) for w in words))
+        match = Submission.date_of_birth == born
+        return _Search(match, match, _capped(session, LIST_CAP, match))
+    found = names.words(q)
+    if not found:
+        return None
+    dialect = session.get_bind().dialect.name
+    search = _Search(names.index_match(dialect, found), names.row_match(found),
+                     session.scalar(names.index_hits(dialect, found, LIST_CAP)))
     if REFERENCE.match(q.upper()):
         code = q.upper().replace("-", "")
-        return or_(Submission.reference == f"{code[:3]}-{code[3:]}", by_name)
-    return by_name
+        if found_id := session.scalar(select(Submission.id).where(Submission.reference == f"{code[:3]}-{code[3:]}")):
+            by_id = Submission.id == found_id
+            return _Search(or_(by_id, search.indexed), or_(by_id, search.row), search.hits + 1)
+    return search
 
 
 def _where(filters: Filters) -> list:
     clauses = []
-    if filters.q.strip():
-        clauses.append(_term(filters.q))
     if filters.visit_from:
         clauses.append(Submission.visit_date >= filters.visit_from)
     if filters.visit_to:
         clauses.append(Submission.visit_date <= filters.visit_to)
-    if filters.status in ("new", "reviewed"):
-        clauses.append(Submission.status == filters.status)
+    if filters.status == "new":
+        clauses.append(NEW)
+    elif filters.status == "reviewed":
+        clauses.append(Submission.status == literal_column("'reviewed'"))
     if filters.stop:
-        clauses.append(Submission.has_stop_flags.is_(True))
+        clauses.append(STOP)
     return clauses
 
 
-LIST_COLUMNS = (
-    Submission.id, Submission.reference, Submission.patient_name, Submission.date_of_birth, Submission.visit_date,
-    Submission.submitted_at, Submission.status, Submission.flags, Submission.has_stop_flags, Submission.answers,
-)
+def _capped(session: Session, cap: int, *where) -> int:
+    """How many rows match, counting no further than cap + 1."""
+    return session.scalar(select(func.count()).select_from(select(Submission.id).where(*where).limit(cap + 1).subquery()))
 
 
-def page(store: Store, filters: Filters, today: dt.date, *, limit: int, offset: int) -> tuple[list[Any], int]:
-    """One page of matches, today's and upcoming visits first (soonest first), then the newest submitted."""
-    coming = Submission.visit_date >= today
-    query = (
-        select(*LIST_COLUMNS).where(*_where(filters))
-        .order_by(case((coming, 0), else_=1), case((coming, Submission.visit_date)), Submission.submitted_at.desc(),
-                  Submission.id)
-        .limit(limit).offset(offset)
-    )
+def page(store: Store, filters: Filters, today: dt.date, *, limit: int, after: str | None = None,
+         before: str | None = None) -> Page:
+    """One page of matches in dashboard order (see listing), after or before the row with that id.
+
+    Every statement reads one index range, as far as the page needs: a million rows cost what a hundred do.
+    """
+    where, by_visit = _where(filters), bool(filters.visit_from or filters.visit_to)
     with store.reading() as session:
-        total = session.scalar(select(func.count()).select_from(Submission).where(*_where(filters)))
-        return list(session.execute(query).all()), total
+        window = listing.Window(listing.key_of(session, after or before), before is None, limit)
+        search = _search(session, filters.q) if filters.q.strip() else None
+        if filters.q.strip() and search is None:
+            return Page([], 0, LIST_CAP)
+        if search is not None and search.hits <= LIST_CAP:
+            keys = [listing.Key(*row) for row in session.execute(
+                select(Submission.visit_date, Submission.submitted_at, Submission.id).where(search.indexed, *where))]
+            chosen, more = listing.arrange(keys, today, by_visit, window)
+            found = {row.id: row for row in session.execute(
+                select(*LIST_COLUMNS).where(Submission.id.in_([k.id for k in chosen])))} if chosen else {}
+            rows, total = [found[k.id] for k in chosen if k.id in found], len(keys)
+        else:
+            if search is not None:
+                where.append(search.row)
+            rows, more = listing.fetch(session, select(*LIST_COLUMNS).where(*where), today, by_visit, window)
+            total = _capped(session, LIST_CAP, *where)
+    if window.forwards:
+        return Page(rows, total, LIST_CAP, has_before=window.key is not None, has_after=more)
+    if len(rows) < limit:  # fewer rows before the cursor than a page: show the first page
+        return page(store, filters, today, limit=limit)
+    return Page(rows, total, LIST_CAP, has_before=more, has_after=True)
 
 
 def counts(store: Store, today: dt.date) -> dict[str, int]:
-    """The numbers at the top of the dashboard."""
-    def total(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    """The numbers at the top of the dashboard, each from one index range, each stopping at COUNT_CAP + 1."""
+    def capped(*where):
+        rows = select(Submission.id).where(*where).limit(COUNT_CAP + 1).subquery()
+        return select(func.count()).select_from(rows).scalar_subquery()
     query = select(
-        total(Submission.visit_date == today).label("today"),
-        total(Submission.visit_date > today).label("upcoming"),
-        total(Submission.status == "new").label("new"),
-        total(and_(Submission.status == "new", Submission.has_stop_flags.is_(True))).label("stop"),
+        capped(Submission.visit_date == today).label("today"),
+        capped(Submission.visit_date > today).label("upcoming"),
+        capped(NEW).label("new"),
+        capped(NEW, STOP).label("stop"),
     )
     with store.reading() as session:
         return dict(session.execute(query).one()._mapping)
