@@ -110,7 +110,7 @@ def _person(rng: random.Random) -> dict:
     if rng.random() < 0.08:  # two surnames, as many Spanish-speaking patients give them
         last = f"{last} {rng.choice(LAST)}"
     return {
-        "first_name": first, "last_name": last, "preferred_name": None,
+        "first_name": first, "last_name": last,
         "date_of_birth": _date_between(rng, dt.date(1958, 1, 1), dt.date(2004, 12, 31)),
         "phone": f"555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
         "email": f"{first}.{last}{rng.randint(1, 99)}@example.com".lower().replace("'", "").replace(" ", ""),
@@ -128,7 +128,7 @@ def generate(n: int, seed: int = 7, q: Questionnaire | None = None, today: dt.da
     for _ in range(n):
         person = _person(rng) | {
             "sex_at_birth": rng.choices(["female", "male", "intersex", "undisclosed"], [85, 12, 1, 2])[0],
-            "signature_drawing": None, "neurotoxin_ever": rng.random() < 0.6,
+            "preferred_name": None, "signature_drawing": None, "neurotoxin_ever": rng.random() < 0.6,
         }
         answers = {q_.link_id: v for q_ in q.questions() if (v := _value(rng, q_, today, person)) is not None}
         yield answers_mod.prune(q, answers)
