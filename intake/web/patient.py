@@ -175,11 +175,10 @@ def section(section_id: str):
     q = questionnaire_ext.get()
     section = _section(q, section_id)
     is_last = section is q.sections[-1]
-    if request.method == "POST" and is_last and (done := submitting.already_submitted(request.form.get("submit_token"))):
-        return _thanks_redirect(done)
     token, draft = current_draft()
     if draft is None:
-        # A concurrent submit may have just turned the draft into a submission.
+        # A submit (a double tap, another tab, a concurrent request) may have turned the draft into a
+        # submission: it is deleted in the same transaction. While it exists, no submission has its token.
         if request.method == "POST" and (done := submitting.already_submitted(request.form.get("submit_token"))):
             return _thanks_redirect(done)
         return _lost_draft()
