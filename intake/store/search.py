@@ -8,19 +8,18 @@ one short read per batch, so memory stays flat however many rows there are.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, select, true, tuple_
+from sqlalchemy import func, literal_column, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from ..models import Submission, utcnow
-from . import Store, listing, names
+from . import Store, listing
+from .terms import parse_date as parse_date  # noqa: F401 - part of this module's API since before terms existed
+from .terms import what_matches
 
-REFERENCE = re.compile(r"^[A-Z2-9]{3}-?[A-Z2-9]{3}$")
-US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 EXPORT_COLUMNS = (
     Submission.id, Submission.reference, Submission.questionnaire_id, Submission.questionnaire_version,
     Submission.submitted_at, Submission.status, Submission.language, Submission.flags, Submission.has_stop_flags,
@@ -65,45 +64,6 @@ class Page:
         return self.total > self.cap
 
 
-def parse_date(text: str) -> dt.date | None:
-    """ISO (1986-04-12) or US (4/12/1986) dates; None if it is not one."""
-    text = text.strip()
-    try:
-        if match := US_DATE.match(text):
-            month, day, year = (int(g) for g in match.groups())
-            return dt.date(year, month, day)
-        return dt.date.fromisoformat(text) if len(text) == 10 else None
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class _Search:
-    indexed: ColumnElement[bool]  # served by an index: drives the narrow plan
-    row: ColumnElement[bool]  # the same test on a row or a covering index entry: a filter in the broad plan
-    hits: int  # matches the indexes found, counted up to LIST_CAP + 1
-
-
-def _search(session: Session, q: str) -> _Search | None:
-    """A date searches date of birth; a reference-shaped word also the reference; else every word in the name."""
-    q = q.strip()
-    if born := parse_date(q):
-        match = Submission.date_of_birth == born
-        return _Search(match, match, _capped(session, LIST_CAP, match))
-    found = names.words(q)
-    if not found:
-        return None
-    dialect = session.get_bind().dialect.name
-    search = _Search(names.index_match(dialect, found), names.row_match(found),
-                     session.scalar(names.index_hits(dialect, found, LIST_CAP)))
-    if REFERENCE.match(q.upper()):
-        code = q.upper().replace("-", "")
-        if found_id := session.scalar(select(Submission.id).where(Submission.reference == f"{code[:3]}-{code[3:]}")):
-            by_id = Submission.id == found_id
-            return _Search(or_(by_id, search.indexed), or_(by_id, search.row), search.hits + 1)
-    return search
-
-
 def _where(filters: Filters) -> list:
     clauses = []
     if filters.visit_from:
@@ -136,7 +96,7 @@ def page(store: Store, filters: Filters, today: dt.date, *, limit: int, after: s
     where, by_visit = _where(filters), bool(filters.visit_from or filters.visit_to)
     with store.reading() as session:
         window = listing.Window(listing.key_of(session, after or before), before is None, limit)
-        search = _search(session, filters.q) if filters.q.strip() else None
+        search = what_matches(session, filters.q, LIST_CAP) if filters.q.strip() else None
         if filters.q.strip() and search is None:
             return Page([], 0, LIST_CAP)
         if search is not None and search.hits <= LIST_CAP:
