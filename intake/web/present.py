@@ -86,7 +86,7 @@ class Cursor:
     def parse(cls, token: str | None) -> Cursor | None:
         try:
             submission_id, direction, page = _cursor_signer().loads((token or "")[:200])
-            return cls(str(uuid.UUID(submission_id)), direction == "after", max(2, min(int(page), 1_000_000)))
+            return cls(str(uuid.UUID(submission_id)), direction == "after", max(1, min(int(page), 1_000_000)))
         except (BadSignature, ValueError, TypeError):
             return None
 
