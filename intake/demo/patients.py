@@ -32,7 +32,7 @@ LAST = ("López Smith Nguyen Johnson García Brown Patel Kim Williams Okafor Ros
         "Navarro Nielsen Novak Núñez O'Connor Okonkwo Ortiz Pereira Pérez Petrov Popescu Quispe Ramírez Ramos Reyes "
         "Richter Rivera Rodríguez Romero Rubio Ruiz Saito Sánchez Santos Schmidt Schneider Sharma Singh Sokolov Suárez "
         "Takahashi Tanaka Torres Tran Vargas Vázquez Wagner Wang Weber Wójcik Yamamoto Yilmaz Zhang Zimmermann "
-        "Abramowicz Achterberg Bergström D'Angelo Fitzgerald Håkansson MacDonaldPapadopoulos Vandenberg").split()
+        "Abramowicz Achterberg Bergström D'Angelo Fitzgerald Håkansson MacDonald Papadopoulos Vandenberg").split()
 TEXT = {
     "visit_reason": ["Forehead lines bother me in photos.", "My Botox wears off quickly.", "Acne scars on my cheeks.",
                      "I look tired around the eyes.", "Fine lines around my mouth.", "Want fresher skin for a wedding."],
@@ -45,7 +45,7 @@ TEXT = {
     "cancer_treatment_area": ["Breast, radiation ended in May"],
 }
 # How often a medical checklist is just "none" (most patients are healthy).
-NONE_SHARE = 0.8
+NONE_SHARE = 0.9
 
 
 def _date_between(rng: random.Random, start: dt.date, end: dt.date) -> str:
