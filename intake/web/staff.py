@@ -33,17 +33,7 @@ from ..store import drafts, search
 from ..store import staff as staff_store
 from ..store import submissions as submissions_store
 from . import admin, errors, present
-from .present import (
-    Cursor,
-    all_answers,
-    clinic_time,
-    count_text,
-    display_name,
-    filters_from,
-    flag_counts,
-    sorted_flags,
-    staff_context,
-)
+from .present import all_answers, clinic_time, display_name, filters_from, flag_counts, sorted_flags, staff_context
 
 log = logging.getLogger(__name__)
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -92,12 +82,12 @@ def dashboard():
     rows = found.rows
     return render_template(
         "staff/dashboard.html", rows=rows, found=found, filters=filters, page=page_no, page_size=PAGE_SIZE,
-        first=(page_no - 1) * PAGE_SIZE + 1, total=count_text(found.total, found.cap),
+        first=(page_no - 1) * PAGE_SIZE + 1, total=present.count_text(found.total, found.cap),
         pages=None if found.total_is_capped else max(page_no, -(-found.total // PAGE_SIZE)),
-        earlier=rows and found.has_before and Cursor(rows[0].id, False, page_no - 1).token(),
-        later=rows and found.has_after and Cursor(rows[-1].id, True, page_no + 1).token(),
+        earlier=rows and found.has_before and present.Cursor(rows[0].id, False, page_no - 1).token(),
+        later=rows and found.has_after and present.Cursor(rows[-1].id, True, page_no + 1).token(),
         problems=problems, today=today, counts=search.counts(get_store(), today), count_cap=search.COUNT_CAP,
-        count_text=count_text, drafts_count=drafts.count_in_progress(get_store()),
+        count_text=present.count_text, drafts_count=drafts.count_in_progress(get_store()),
         display_name=display_name, flag_counts=flag_counts,
     )
 
