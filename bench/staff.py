@@ -313,13 +313,13 @@ def main() -> None:
                     explain(app, client, run)
             timed = measure(args.runs, {**funcs, **{f"raw: {k}": v for k, v in raw.items()}})
             results[(kind, rows)] = timed
-            print(f"  {'':34}{'p50 ms':>9}{'p95 ms':>9}{'raw p50':>9}{'ratio':>7}   (load average now "
+            print(f"  {'':34}{'p50 ms':>9}{'p95 ms':>9}{'raw p50':>9}{'ratio':>9}   (load average now "
                   f"{os.getloadavg()[0]:.2f})")
             for label in funcs:
                 base = timed.get(f"raw: {label}")
                 line = f"  {label:34}{p50(timed[label]):9.1f}{p95(timed[label]):9.1f}"
                 if base:
-                    line += f"{p50(base):9.2f}{p50(timed[label]) / p50(base):7.1f}"
+                    line += f"{p50(base):9.2f}{p50(timed[label]) / p50(base):9.1f}"
                 print(line)
             app.extensions["intake.store"].engine.dispose()
     sizes = sorted({rows for _, rows in results})
