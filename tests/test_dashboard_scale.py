@@ -54,12 +54,15 @@ BLOCKING = ("Sort", "Incremental Sort", "Aggregate", "Hash", "Materialize", "Uni
 
 
 def _sqlite_problems(conn, statement, parameters) -> list[str]:
-    plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()]
-    problems = [step for step in plan if re.match(r"SCAN (submissions|submission_names)\b(?! USING)", step)]
-    if "LIMIT" not in statement or any("TEMP B-TREE" in step for step in plan):
-        # Reading a whole index is fine only when a LIMIT stops it early, which a sort first would not.
-        problems += [step for step in plan if re.match(r"SCAN (submissions|submission_names) USING", step)
-                     and not re.search(rf"INDEX ({'|'.join(BACKLOG)})$", step)]
+    plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()  # (id, parent, _, detail)
+    problems = [step for *_, step in plan if re.match(r"SCAN (submissions|submission_names)\b(?! USING)", step)]
+    for _id, parent, _, step in plan:
+        # Reading a whole index is fine only when a LIMIT stops it early, which a sort at the same level would not.
+        sorted_first = any(p == parent and "TEMP B-TREE" in s for _, p, _, s in plan)
+        whole = re.match(r"SCAN (submissions|submission_names) USING", step) and not re.search(
+            rf"INDEX ({'|'.join(BACKLOG)})$", step)
+        if whole and ("LIMIT" not in statement or sorted_first):
+            problems.append(step)
     return problems
 
 

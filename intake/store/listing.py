@@ -49,13 +49,19 @@ class Part:
         values = {"visit_date": key.visit_date, "submitted_at": key.submitted_at, "id": key.id}
         return tuple(values[c.key] for c in self.columns)
 
-    def statement(self, base: Select, key: Key | None, forwards: bool, limit: int) -> Select:
-        """Rows of this part after `key` (before it, going backwards), nearest first."""
+    def statement(self, columns: tuple, where: list, key: Key | None, forwards: bool, limit: int) -> Select:
+        """Rows of this part after `key` (before it, going backwards), nearest first.
+
+        The ids are chosen first, from the index alone (it carries the filter columns), and only
+        those rows are read: PostgreSQL can then answer the range with an index-only scan.
+        """
         up = self.ascending == forwards
+        order = [c.asc() if up else c.desc() for c in self.columns]
+        chosen = select(S.id).where(*where, self.where)
         if key is not None:
             edge = tuple_(*self.columns)
-            base = base.where(edge > tuple_(*self.key(key)) if up else edge < tuple_(*self.key(key)))
-        return base.where(self.where).order_by(*(c.asc() if up else c.desc() for c in self.columns)).limit(limit)
+            chosen = chosen.where(edge > tuple_(*self.key(key)) if up else edge < tuple_(*self.key(key)))
+        return select(*columns).where(S.id.in_(chosen.order_by(*order).limit(limit))).order_by(*order)
 
 
 def parts(today: dt.date, by_visit: bool) -> tuple[Part, Part]:
@@ -82,11 +88,12 @@ class Window:
     limit: int = 25
 
 
-def fetch(session: Session, base: Select, today: dt.date, by_visit: bool, window: Window) -> tuple[list[Any], bool]:
+def fetch(session: Session, columns: tuple, where: list, today: dt.date, by_visit: bool,
+          window: Window) -> tuple[list[Any], bool]:
     """Up to window.limit rows in dashboard order, and whether there are more beyond them in that direction.
 
-    `base` selects the wanted columns with every filter applied; each part adds its
-    range and order, so each statement is one index range, read for as many rows as it returns.
+    Each part adds its range and order to the filters in `where`, so each statement reads one
+    index range, as far as the rows it returns.
     """
     ordered = list(parts(today, by_visit))
     if not window.forwards:
@@ -97,7 +104,7 @@ def fetch(session: Session, base: Select, today: dt.date, by_visit: bool, window
     rows: list[Any] = []
     for part in ordered:
         key = window.key if part is ordered[0] else None
-        rows += session.execute(part.statement(base, key, window.forwards, window.limit + 1 - len(rows))).all()
+        rows += session.execute(part.statement(columns, where, key, window.forwards, window.limit + 1 - len(rows))).all()
         if len(rows) > window.limit:
             break
     more = len(rows) > window.limit

@@ -107,10 +107,12 @@ def page(store: Store, filters: Filters, today: dt.date, *, limit: int, after: s
                 select(*LIST_COLUMNS).where(Submission.id.in_([k.id for k in chosen])))} if chosen else {}
             rows, total = [found[k.id] for k in chosen if k.id in found], len(keys)
         else:
+            # Without other filters, the name index has counted already: more than LIST_CAP.
+            total = search.hits if search is not None and not where else None
             if search is not None:
                 where.append(search.row)
-            rows, more = listing.fetch(session, select(*LIST_COLUMNS).where(*where), today, by_visit, window)
-            total = _capped(session, LIST_CAP, *where)
+            rows, more = listing.fetch(session, LIST_COLUMNS, where, today, by_visit, window)
+            total = _capped(session, LIST_CAP, *where) if total is None else total
     if window.forwards:
         return Page(rows, total, LIST_CAP, has_before=window.key is not None, has_after=more)
     if len(rows) < limit:  # fewer rows before the cursor than a page: show the first page
