@@ -293,10 +293,13 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     print(f"Machine: {machine()}\nDeep page: {args.deep:,}; {args.runs} rounds; through the Flask test client")
     results = {}
+    sizes = [int(r) for r in args.rows.split(",")]
     for kind in args.db.split(","):
-        for rows in (int(r) for r in args.rows.split(",")):
+        funcs, apps = {}, []
+        for rows in sizes:
             print(f"\n{kind}, {rows:,} submissions (load average {os.getloadavg()[0]:.2f})")
             app = prepare(kind, rows, folder)
+            apps.append(app)
             if kind == "postgresql":
                 with app.extensions["intake.store"].engine.connect() as conn:
                     print(f"  {conn.exec_driver_sql('SELECT version()').scalar().split(' on ')[0]}")
@@ -305,24 +308,31 @@ def main() -> None:
             with app.app_context():
                 today = export.clinic_today()
             client, target = sign_in(app), targets(app)
-            funcs, deep_id = pages(app, client, today, target)
+            pages_of, deep_id = pages(app, client, today, target)
             raw = raw_runner(app, raw_statements(app, today, target, deep_id))
             if args.explain:
-                for label, run in funcs.items():
+                for label, run in pages_of.items():
                     print(f"   {label}:")
                     explain(app, client, run)
-            timed = measure(args.runs, {**funcs, **{f"raw: {k}": v for k, v in raw.items()}})
-            results[(kind, rows)] = timed
-            print(f"  {'':34}{'p50 ms':>9}{'p95 ms':>9}{'raw p50':>9}{'ratio':>9}   (load average now "
-                  f"{os.getloadavg()[0]:.2f})")
-            for label in funcs:
-                base = timed.get(f"raw: {label}")
-                line = f"  {label:34}{p50(timed[label]):9.1f}{p95(timed[label]):9.1f}"
-                if base:
-                    line += f"{p50(base):9.2f}{p50(timed[label]) / p50(base):9.1f}"
+            funcs |= {(rows, label): run for label, run in pages_of.items()}
+            funcs |= {(rows, f"raw: {label}"): run for label, run in raw.items()}
+        # Both sizes in the same rounds, interleaved: a change in the machine's load touches both alike.
+        print(f"\n  measuring {args.runs} rounds of both sizes, interleaved (load average {os.getloadavg()[0]:.2f})")
+        timed = measure(args.runs, funcs)
+        for rows in sizes:
+            results[(kind, rows)] = mine = {label: t for (size, label), t in timed.items() if size == rows}
+            print(f"\n{kind}, {rows:,} submissions")
+            print(f"  {'':34}{'p50 ms':>9}{'p95 ms':>9}{'raw p50':>9}{'ratio':>9}")
+            for label, times in mine.items():
+                if label.startswith("raw: "):
+                    continue
+                line = f"  {label:34}{p50(times):9.1f}{p95(times):9.1f}"
+                if base := mine.get(f"raw: {label}"):
+                    line += f"{p50(base):9.2f}{p50(times) / p50(base):9.1f}"
                 print(line)
+        print(f"  (load average after measuring: {os.getloadavg()[0]:.2f})")
+        for app in apps:
             app.extensions["intake.store"].engine.dispose()
-    sizes = sorted({rows for _, rows in results})
     if len(sizes) == 2:
         print(f"\nGrowth of p50 from {sizes[0]:,} to {sizes[1]:,} submissions (target < 2x):")
         for kind in args.db.split(","):

@@ -38,7 +38,7 @@ def _statements(app, run) -> list[tuple[str, object]]:
     engine, seen = app.extensions["intake.store"].engine, []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if re.search(r"\bFROM submissions\b|\bJOIN submissions\b", statement) and statement.lstrip().startswith("SELECT"):
+        if re.search(r"\b(FROM|JOIN) submission(s|_names)\b", statement) and statement.lstrip().startswith("SELECT"):
             seen.append((statement, parameters))
     event.listen(engine, "before_cursor_execute", record)
     try:

@@ -16,7 +16,7 @@ spaces + a short word" is a three-character trigram phrase: the start of a word.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, column, func, or_, select, table, text
+from sqlalchemy import ColumnElement, Select, and_, column, or_, select, table, text
 
 from ..models import Submission
 from .submissions import fold
@@ -55,18 +55,13 @@ def fts_query(found: list[str]) -> str:
     return " AND ".join(phrase(w) for w in found)
 
 
-def index_match(dialect: str, found: list[str]) -> ColumnElement[bool]:
-    """The same match as row_match, as a predicate the name index serves on this database."""
-    if dialect != "sqlite":
-        return row_match(found)  # pg_trgm's GIN index serves LIKE '%…%' and LIKE '… %'
-    hits = select(FTS_TABLE.c.rowid).where(text(f"{FTS} MATCH :fts_query").bindparams(fts_query=fts_query(found)))
-    return Submission.id.in_(select(NAMES.c.submission_id).where(NAMES.c.n.in_(hits)))
+def candidates(dialect: str, found: list[str], cap: int) -> Select:
+    """The ids of up to cap + 1 submissions whose names match, read from the name index.
 
-
-def index_hits(dialect: str, found: list[str], cap: int):
-    """A statement counting the name index's hits, stopping after cap + 1: cheap however common the name."""
+    On SQLite only the FTS index and submission_names are read, never a row of submissions; on
+    PostgreSQL the GIN index finds the rows and LIKE rechecks them.
+    """
     if dialect == "sqlite":
         hits = select(FTS_TABLE.c.rowid).where(text(f"{FTS} MATCH :fts_query").bindparams(fts_query=fts_query(found)))
-    else:
-        hits = select(Submission.id).where(row_match(found))
-    return select(func.count()).select_from(hits.limit(cap + 1).subquery())
+        return select(NAMES.c.submission_id).where(NAMES.c.n.in_(hits.limit(cap + 1)))
+    return select(Submission.id).where(row_match(found)).limit(cap + 1)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from ..models import Submission, utcnow
 from . import Store, listing
+from .terms import Match, what_matches
 from .terms import parse_date as parse_date  # noqa: F401 - part of this module's API since before terms existed
-from .terms import what_matches
 
 EXPORT_COLUMNS = (
     Submission.id, Submission.reference, Submission.questionnaire_id, Submission.questionnaire_version,
@@ -79,6 +79,21 @@ def _where(filters: Filters) -> list:
     return clauses
 
 
+def _few_matches(session: Session, search: Match, where: list) -> list[listing.Key] | None:
+    """The keys of every match if the search's index finds at most LIST_CAP, else None (the list's indexes serve).
+
+    The index is read once, and stops after LIST_CAP + 1 ids however common the name; only then are
+    the matching rows read, by primary key, with the other filters.
+    """
+    ids = search.candidates(session, LIST_CAP)
+    if len(ids) > LIST_CAP:
+        return None
+    if not ids:
+        return []
+    keys = select(Submission.visit_date, Submission.submitted_at, Submission.id).where(Submission.id.in_(ids), *where)
+    return [listing.Key(*row) for row in session.execute(keys)]
+
+
 def _capped(session: Session, cap: int, *where) -> int:
     """How many rows match, counting no further than cap + 1."""
     rows = select(Submission.id).where(*where).limit(cap + 1)
@@ -96,23 +111,20 @@ def page(store: Store, filters: Filters, today: dt.date, *, limit: int, after: s
     where, by_visit = _where(filters), bool(filters.visit_from or filters.visit_to)
     with store.reading() as session:
         window = listing.Window(listing.key_of(session, after or before), before is None, limit)
-        search = what_matches(session, filters.q, LIST_CAP) if filters.q.strip() else None
+        search = what_matches(session, filters.q) if filters.q.strip() else None
         if filters.q.strip() and search is None:
             return Page([], 0, LIST_CAP)
-        if search is not None and search.hits <= LIST_CAP:
-            keys = [listing.Key(*row) for row in session.execute(
-                select(Submission.visit_date, Submission.submitted_at, Submission.id).where(search.indexed, *where))]
+        keys = _few_matches(session, search, where) if search is not None else None
+        if keys is not None:  # sorted here: every match's key is known, and so is the total
             chosen, more = listing.arrange(keys, today, by_visit, window)
             found = {row.id: row for row in session.execute(
                 select(*LIST_COLUMNS).where(Submission.id.in_([k.id for k in chosen])))} if chosen else {}
             rows, total = [found[k.id] for k in chosen if k.id in found], len(keys)
-        else:
-            # Without other filters, the name index has counted already: more than LIST_CAP.
-            total = search.hits if search is not None and not where else None
+        else:  # the list's own order, with the search (if any) as one more filter on each index entry
             if search is not None:
                 where.append(search.row)
             rows, more = listing.fetch(session, LIST_COLUMNS, where, today, by_visit, window)
-            total = _capped(session, LIST_CAP, *where) if total is None else total
+            total = LIST_CAP + 1 if search is not None and len(where) == 1 else _capped(session, LIST_CAP, *where)
     if window.forwards:
         return Page(rows, total, LIST_CAP, has_before=window.key is not None, has_after=more)
     if len(rows) < limit:  # fewer rows before the cursor than a page: show the first page

@@ -2,8 +2,8 @@
 
 A date (1986-04-12 or 4/12/1986) searches the date of birth; a reference-shaped
 word (K7Q-4M2, k7q4m2) the reference and the names; anything else every word in
-the names (see names). Each meaning comes twice: as a predicate its index
-serves, to find few matches, and as a test of one row, to filter a walk along
+the names (see names). Each meaning comes twice: as the ids its index finds,
+when there are few matches, and as a test of one row, to filter a walk along
 the dashboard's order when there are many.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Submission
@@ -37,30 +38,29 @@ def parse_date(text: str) -> dt.date | None:
 
 @dataclass(frozen=True)
 class Match:
-    """One query's matches: how to find them through an index, how to test a row, how many the index holds."""
+    """One query's matches: a test of one row, and the ids its index finds (at most cap + 1 of them)."""
 
-    indexed: ColumnElement[bool]
     row: ColumnElement[bool]
-    hits: int  # counted no further than cap + 1
+    candidates: Callable[[Session, int], list[str]]
 
 
-def what_matches(session: Session, q: str, cap: int) -> Match | None:
+def what_matches(session: Session, q: str) -> Match | None:
     """The query's meaning on this database; None if nothing in it can match (no letter or digit)."""
     q = q.strip()
     if born := parse_date(q):
         match = Submission.date_of_birth == born
-        hits = select(func.count()).select_from(select(Submission.id).where(match).limit(cap + 1).subquery())
-        return Match(match, match, session.scalar(hits))
+        return Match(match, lambda session, cap: list(session.scalars(select(Submission.id).where(match).limit(cap + 1))))
     found = names.words(q)
     if not found:
         return None
     dialect = session.get_bind().dialect.name
-    by_name = Match(names.index_match(dialect, found), names.row_match(found),
-                    session.scalar(names.index_hits(dialect, found, cap)))
+
+    def by_name(session: Session, cap: int) -> list[str]:
+        return list(session.scalars(names.candidates(dialect, found, cap)))
     if REFERENCE.match(q.upper()):
         code = q.upper().replace("-", "")
-        # The reference names at most one row: look it up now, so both predicates test only the id.
+        # The reference names at most one row: look it up now, so the row test needs only the id.
         if found_id := session.scalar(select(Submission.id).where(Submission.reference == f"{code[:3]}-{code[3:]}")):
-            by_id = Submission.id == found_id
-            return Match(or_(by_id, by_name.indexed), or_(by_id, by_name.row), by_name.hits + 1)
-    return by_name
+            return Match(or_(Submission.id == found_id, names.row_match(found)),
+                         lambda session, cap: [found_id, *(i for i in by_name(session, cap) if i != found_id)])
+    return Match(names.row_match(found), by_name)
