@@ -246,7 +246,7 @@ def measure(runs: int, funcs: dict) -> dict:
 
 
 def p50(xs): return statistics.median(xs)
-def p95(xs): return statistics.quantiles(xs, n=20, method="inclusive")[18]
+def p95(xs): return statistics.quantiles(xs, n=20, method="inclusive")[18] if len(xs) > 1 else xs[0]
 
 
 def explain(app, client, run) -> None:
@@ -256,7 +256,7 @@ def explain(app, client, run) -> None:
     engine, seen = app.extensions["intake.store"].engine, []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if "FROM submissions" in statement and statement.lstrip().startswith(("SELECT", "WITH")):
+        if re.search(r"\b(FROM|JOIN) submission(s|_names)\b", statement) and statement.lstrip().startswith("SELECT"):
             seen.append((statement, parameters))
     event.listen(engine, "before_cursor_execute", record)
     run()
