@@ -348,3 +348,17 @@ def test_a_summary_that_fails_to_build_still_leaves_every_answer(app, as_role, m
     submission = add_submission(app)
     page = as_role("physician").get(f"/staff/submissions/{submission.id}")
     assert page.status_code == 200 and "Every answer" not in page.text and "Levothyroxine" in page.text
+
+
+def test_a_capped_total_never_reads_less_than_what_was_shown(app, as_role, monkeypatch):
+    from intake.web import staff as staff_views
+
+    monkeypatch.setattr(staff_views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(search, "LIST_CAP", 2)
+    for n in range(7):
+        add_submission(app, last_name=f"R{n}", visit=TODAY + dt.timedelta(days=n))
+    client = as_role("staff")
+    first = client.get("/staff/").text
+    assert "Showing 1–2 of 2+" in first and "Page 1</span>" in first  # no "of N pages" when uncounted
+    third = search_post(client, cursor=_cursors(search_post(client, cursor=_cursors(first)[1]).text)[1]).text
+    assert "Showing 5–6 of 6+" in third

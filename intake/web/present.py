@@ -37,9 +37,10 @@ def flag_counts(flags: list | None) -> list[tuple[str, int]]:
     return [(s, counted[s]) for s in SEVERITIES if counted[s]]
 
 
-def count_text(n: int, cap: int) -> str:
-    """1234 -> "1,234"; past the cap, "10,000+": counting further would cost more than it tells."""
-    return f"{cap:,}+" if n > cap else f"{n:,}"
+def count_text(n: int, cap: int, seen: int = 0) -> str:
+    """1234 -> "1,234"; past the cap, "10,000+" (or "50,000+" once 50,000 rows were shown): counting
+    further would cost more than it tells."""
+    return f"{max(cap, seen):,}+" if n > cap else f"{n:,}"
 
 
 def sorted_flags(flags: list | None) -> list[dict]:

@@ -79,10 +79,10 @@ def dashboard():
     found = search.page(get_store(), filters, today, limit=PAGE_SIZE, after=after, before=before)
     page_no = cursor.page if cursor and found.has_before else 1
     audit.record("list_viewed", detail={"page": page_no, "searched": bool(filters.q.strip()), "results": found.total})
-    rows = found.rows
+    rows, first = found.rows, (page_no - 1) * PAGE_SIZE + 1
     return render_template(
         "staff/dashboard.html", rows=rows, found=found, filters=filters, page=page_no, page_size=PAGE_SIZE,
-        first=(page_no - 1) * PAGE_SIZE + 1, total=present.count_text(found.total, found.cap),
+        first=first, total=present.count_text(found.total, found.cap, first + len(rows) - 1),
         pages=None if found.total_is_capped else max(page_no, -(-found.total // PAGE_SIZE)),
         earlier=rows and found.has_before and present.Cursor(rows[0].id, False, page_no - 1).token(),
         later=rows and found.has_after and present.Cursor(rows[-1].id, True, page_no + 1).token(),
