@@ -12,7 +12,8 @@ psycopg): the baseline of each ratio. "floor" is a staff page that reads no subm
 
 --keep DIR keeps the databases (SQLite files in DIR; the schemas stay) and reuses them on the next run,
 upgrading them to the newest migration first: that is how "before" (an older checkout running this script)
-and "after" share their data. Not part of the test suite; timings never are.
+and "after" share their data. Without it, the run removes its databases at the end. Not part of the test
+suite; timings never are.
 """
 
 from __future__ import annotations
@@ -268,6 +269,20 @@ def explain(app, client, run) -> None:
             print("     " + " | ".join(str(r[-1]) for r in plan)[:600])
 
 
+def _remove(folder: Path, kinds: list[str], sizes: list[int]) -> None:
+    import shutil
+
+    from sqlalchemy import create_engine, text
+
+    shutil.rmtree(folder, ignore_errors=True)
+    if "postgresql" in kinds:
+        admin = create_engine(PG_URL)
+        with admin.begin() as conn:
+            for rows in sizes:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS intake_bench_{rows} CASCADE"))
+        admin.dispose()
+
+
 def machine() -> str:
     import sqlite3
 
@@ -333,6 +348,8 @@ def main() -> None:
         print(f"  (load average after measuring: {os.getloadavg()[0]:.2f})")
         for app in apps:
             app.extensions["intake.store"].engine.dispose()
+    if not args.keep:  # a throwaway run leaves nothing behind
+        _remove(folder, args.db.split(","), sizes)
     if len(sizes) == 2:
         print(f"\nGrowth of p50 from {sizes[0]:,} to {sizes[1]:,} submissions (target < 2x):")
         for kind in args.db.split(","):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -240,6 +241,7 @@ def main() -> None:
             breakdown(url, folder, args.patients, args.pdf)
     finally:
         drop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
