@@ -36,13 +36,19 @@ def test_migrations_match_the_models(request, fixture):
     assert diff == []
 
 
-def test_the_name_index_exists_on_each_database(any_app):
+def test_the_name_index_and_partial_indexes_exist_on_each_database(any_app):
+    """What the model comparison cannot see: a later migration that rebuilds the table must keep these."""
     with any_app.extensions["intake.store"].engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            found = conn.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n AND schemaname = current_schema()"),
-                                 {"n": names.POSTGRESQL_INDEX}).scalar()
-            assert "USING gin (patient_name public.gin_trgm_ops)" in found
+            found = dict(conn.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"))
+                         .all())
+            assert "USING gin (patient_name public.gin_trgm_ops)" in found[names.POSTGRESQL_INDEX]
+            assert found["ix_submissions_new"].endswith("WHERE ((status)::text = 'new'::text)")
+            assert found["ix_submissions_new_stop"].endswith("WHERE (((status)::text = 'new'::text) AND has_stop_flags)")
         else:
+            partial = dict(conn.execute(text("SELECT name, sql FROM sqlite_master WHERE name LIKE 'ix_submissions_new%'")).all())
+            assert partial["ix_submissions_new"].endswith("WHERE status = 'new'")
+            assert partial["ix_submissions_new_stop"].endswith("WHERE status = 'new' AND has_stop_flags = 1")
             objects = dict(conn.execute(text("SELECT name, type FROM sqlite_master")).all())
             assert objects["submission_names"] == "table" and "fts5" in conn.execute(
                 text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": names.FTS}).scalar()
