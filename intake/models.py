@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, false, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -63,6 +63,10 @@ class Draft(EncryptedRow, Base):
     unlock_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+# Carried in the dashboard's indexes, so filters are tested on the index entry before any row is read.
+FILTERED = ("status", "has_stop_flags", "patient_name")
+
+
 class Submission(EncryptedRow, Base):
     """A submitted questionnaire. Committed before anything else happens to it."""
 
@@ -76,18 +80,29 @@ class Submission(EncryptedRow, Base):
     answers_sha256: Mapped[str] = mapped_column(String(64))
     flags: Mapped[list] = mapped_column(EncryptedJSON("submissions.flags"), default=list)
     rules_version: Mapped[str | None] = mapped_column(String(40))
-    has_stop_flags: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    has_stop_flags: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="new")
     language: Mapped[str] = mapped_column(String(10), default="en")
     # Denormalised for staff search; derived from answers at submit time.
-    patient_name: Mapped[str] = mapped_column(String(300), default="", index=True)
+    patient_name: Mapped[str] = mapped_column(String(300), default="")
     date_of_birth: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    visit_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    visit_date: Mapped[dt.date | None] = mapped_column(Date)
     review_note: Mapped[str | None] = mapped_column(EncryptedText("submissions.review_note"))
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The dashboard's indexes (intake/store/listing.py): each list, count and search reads one range.
+    # Name search has its own index, created by migration 0007 per database (intake/store/names.py).
+    __table_args__ = (
+        Index("ix_submissions_coming", "visit_date", "submitted_at", "id", *FILTERED),
+        Index("ix_submissions_newest", "submitted_at", "id", "visit_date", *FILTERED),
+        Index("ix_submissions_new", "submitted_at", "id", "visit_date",
+              sqlite_where=text("status = 'new'"), postgresql_where=text("status = 'new'")),
+        Index("ix_submissions_new_stop", "submitted_at", "id", "visit_date",
+              sqlite_where=text("status = 'new' AND has_stop_flags = 1"),
+              postgresql_where=text("status = 'new' AND has_stop_flags")),
+    )
 
 
 class RenderedPdf(EncryptedRow, Base):

@@ -241,7 +241,7 @@ def test_demo_bulk_inserts_go_through_the_same_sealing(any_app):
     from intake import demo
 
     store = any_app.extensions["intake.store"]
-    demo.insert(store, 30, seed=8, batch=10)
+    demo.insert(store, 30, seed=8, batch_size=10)
     active = any_app.extensions["intake.keyring"].active_id
     with store.engine.connect() as conn:
         rows = conn.execute(text("SELECT answers, flags, key_id FROM submissions")).all()

@@ -63,7 +63,7 @@ def test_a_rotation_killed_half_way_then_run_again_loses_nothing(request, fixtur
     app = request.getfixturevalue(fixture)
     store = app.extensions["intake.store"]
     keyring = app.extensions["intake.keyring"]
-    demo.insert(store, ROWS, seed=5, batch=100)
+    demo.insert(store, ROWS, seed=5, batch_size=100)
     for n in range(3):
         token, _ = drafts.create(store, "skin")
         drafts.save(store, token, {"goals": f"draft goal {n}"}, "skin")

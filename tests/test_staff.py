@@ -108,18 +108,58 @@ def test_a_bad_filter_value_is_explained_not_an_error(app, as_role):
     assert "should be a date like 2026-01-31" in response.text
 
 
-def test_results_are_paginated(app, as_role, monkeypatch):
+def _cursors(html: str) -> tuple[str, str]:
+    """The pager's (previous, next) cursor tokens; "" where the button is disabled."""
+    found = re.findall(r'name="cursor" value="([^"]*)"', html)
+    return (found[0], found[1]) if found else ("", "")
+
+
+def test_results_are_paginated_by_cursor_forwards_and_back(app, as_role, monkeypatch):
     from intake.web import staff as staff_views
 
     monkeypatch.setattr(staff_views, "PAGE_SIZE", 4)
-    for n in range(10):
-        add_submission(app, last_name=f"P{n:02d}", visit=TODAY + dt.timedelta(days=n))
+    for n in range(6):
+        add_submission(app, last_name=f"C{n}", visit=TODAY + dt.timedelta(days=n))
+    for n in range(4):  # submitted after the coming ones, but their visits are past: they come last, newest first
+        add_submission(app, last_name=f"P{n}", visit=TODAY - dt.timedelta(days=n + 1))
     client = as_role("staff")
     first = client.get("/staff/").text
     assert "Showing 1–4 of 10" in first and "Page 1 of 3" in first
-    third = search_post(client, page="3").text
-    assert "Showing 9–10 of 10" in third
-    assert [n.split(",")[0] for n in _names(third)] == ["P08", "P09"]
+    assert _cursors(first)[0] == "" and 'value="" disabled>← Previous' in first
+    second = search_post(client, cursor=_cursors(first)[1]).text
+    third = search_post(client, cursor=_cursors(second)[1]).text
+    assert "Showing 5–8 of 10" in second and "Page 2 of 3" in second
+    assert "Showing 9–10 of 10" in third and "Page 3 of 3" in third and _cursors(third)[1] == ""
+    walked = [n.split(",")[0] for page in (first, second, third) for n in _names(page)]
+    assert walked == ["C0", "C1", "C2", "C3", "C4", "C5", "P3", "P2", "P1", "P0"]
+    back = search_post(client, cursor=_cursors(third)[0]).text
+    assert _names(back) == _names(second) and "Page 2 of 3" in back
+    assert _names(search_post(client, cursor=_cursors(back)[0]).text) == _names(first)
+    assert audit_rows(app)[-1].detail == {"page": 1, "searched": False, "results": 10}
+
+
+def test_a_search_pages_with_its_cursor_in_the_form_and_the_cursor_names_no_patient(app, as_role, monkeypatch):
+    import base64
+    import json
+
+    from intake.web import staff as staff_views
+
+    monkeypatch.setattr(staff_views, "PAGE_SIZE", 2)
+    for n in range(3):
+        add_submission(app, first_name="Ana", last_name="García", date_of_birth=f"199{n}-02-03")
+    add_submission(app, last_name="Other")
+    client = as_role("staff")
+    first = search_post(client, q="garcía")
+    assert "Showing 1–2 of 3 matching your search" in first.text
+    token = _cursors(first.text)[1]
+    payload = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert len(payload) == 3 and payload[1:] == ["after", 2]  # a submission id, a direction, a page number
+    assert all(word not in token.lower() for word in ("garc", "ana", "199"))
+    second = search_post(client, q="garcía", cursor=token)
+    assert second.location is None and "Showing 3–3 of 3 matching your search" in second.text
+    assert {n.split(",")[0] for n in _names(first.text) + _names(second.text)} == {"García"}
+    # A forged or stale cursor is ignored: the first page, never an error.
+    assert "Showing 1–2 of 3" in search_post(client, q="garcía", cursor=token[:-3] + "xyz").text
 
 
 def test_flags_show_as_badges_with_words(app, as_role):
@@ -244,11 +284,12 @@ def test_search_order_counts_and_export_batches_agree_on_both_databases(any_app)
     add_submission(any_app, last_name="Today", visit=TODAY)
     add_submission(any_app, first_name="Ana", last_name="O'Hara_100%", visit_date=None)
     store = any_app.extensions["intake.store"]
-    rows, total = search.page(store, search.Filters(), TODAY, limit=10, offset=0)
-    assert total == 4 and [r.answers["last_name"] for r in rows][:2] == ["Today", "Later"]
-    found, _ = search.page(store, search.Filters(q="o'hara_100%"), TODAY, limit=10, offset=0)
-    assert [r.answers["last_name"] for r in found] == ["O'Hara_100%"]
-    assert search.page(store, search.Filters(q="_"), TODAY, limit=10, offset=0)[1] == 1  # LIKE wildcards are literal
+    listed = search.page(store, search.Filters(), TODAY, limit=10)
+    assert listed.total == 4 and [r.answers["last_name"] for r in listed.rows][:2] == ["Today", "Later"]
+    found = search.page(store, search.Filters(q="o'hara_100%"), TODAY, limit=10)
+    assert [r.answers["last_name"] for r in found.rows] == ["O'Hara_100%"]
+    assert search.page(store, search.Filters(q="a_1"), TODAY, limit=10).total == 1  # LIKE wildcards are literal
+    assert search.page(store, search.Filters(q="a%"), TODAY, limit=10).total == 0
     assert search.counts(store, TODAY) == {"today": 1, "upcoming": 1, "new": 4, "stop": 1}
     streamed = list(search.iter_rows(store, None, None, batch=1))
     assert len(streamed) == 4 and len({r.id for r in streamed}) == 4
@@ -321,3 +362,15 @@ def test_the_record_history_shows_the_patients_submit_once(app, as_role):
     page = as_role("physician").get(f"/staff/submissions/{submission.id}").text
     history = page[page.index("Record history"):]
     assert history.count("Patient submitted the form") == 1 and "Submitted by the patient" not in history
+def test_a_capped_total_never_reads_less_than_what_was_shown(app, as_role, monkeypatch):
+    from intake.web import staff as staff_views
+
+    monkeypatch.setattr(staff_views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(search, "LIST_CAP", 2)
+    for n in range(7):
+        add_submission(app, last_name=f"R{n}", visit=TODAY + dt.timedelta(days=n))
+    client = as_role("staff")
+    first = client.get("/staff/").text
+    assert "Showing 1–2 of 2+" in first and "Page 1</span>" in first  # no "of N pages" when uncounted
+    third = search_post(client, cursor=_cursors(search_post(client, cursor=_cursors(first)[1]).text)[1]).text
+    assert "Showing 5–6 of 6+" in third

@@ -53,14 +53,14 @@ def submit(
     """Store one submission for `submit_token`; return it and whether it is new.
 
     A second call with the same token, concurrent or later, returns the first
-    submission untouched: the UNIQUE constraint on submit_token decides.
-    The "submitted" audit event (the id and the answers' hash, never patient
-    data) commits in the same transaction as the row, or neither does.
+    submission untouched: the UNIQUE constraint on submit_token decides. The
+    insert is tried first, so a submit costs one transaction and no read; the
+    token is looked up only when the insert is refused. The "submitted" audit
+    event (the id and the answers' hash, never patient data) commits in the
+    same transaction as the row, or neither does.
     """
     flags = flags or []
     for _ in range(REFERENCE_TRIES):
-        if existing := get_by_token(store, submit_token):
-            return existing, False
         now = utcnow()
         submission = Submission(
             id=str(uuid.uuid4()), reference=new_reference(), submit_token=submit_token,
@@ -77,13 +77,15 @@ def submit(
                 session.add(submission)
                 audit_store.append(session, action="submitted", actor_email="patient", submission_id=submission.id,
                                    detail={"answers_sha256": submission.answers_sha256})
-                if draft_token:
-                    session.execute(delete(Draft).where(Draft.token_hash == hash_token(draft_token)))
+                if draft_token:  # the draft's answers now live in the submission; nothing in this session holds it
+                    session.execute(delete(Draft).where(Draft.token_hash == hash_token(draft_token))
+                                    .execution_options(synchronize_session=False))
             return submission, True
         except IntegrityError:
-            # Either a concurrent submit with the same token won (loop returns it),
-            # or the random reference collided (loop tries a new one).
-            continue
+            # Either this token was used already, now or by a concurrent submit (return that submission),
+            # or the random reference collided (try another).
+            if existing := get_by_token(store, submit_token):
+                return existing, False
     raise RuntimeError("could not allocate a unique submission reference")
 
 

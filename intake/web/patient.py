@@ -185,17 +185,14 @@ def section(section_id: str):
     q = questionnaire_ext.get()
     section = _section(q, section_id)
     is_last = section is q.sections[-1]
-    if request.method == "POST" and is_last and (done := submitting.already_submitted(request.form.get("submit_token"))):
-        return _thanks_redirect(done)
     access = draft_access.resolve()
-    if access.stale:
-        return patient_access.stale_page()
     token, draft = access.token, access.draft
-    if draft is None:
-        # A concurrent submit may have just turned the draft into a submission.
+    if draft is None or access.stale:
+        # A submit (a double tap, another tab, a concurrent request) may have turned the draft into a
+        # submission: it is deleted in the same transaction. While it exists, no submission has its token.
         if request.method == "POST" and (done := submitting.already_submitted(request.form.get("submit_token"))):
             return _thanks_redirect(done)
-        return _lost_draft()
+        return patient_access.stale_page() if access.stale else _lost_draft()
     form_cls = forms.form_class(section)
     if request.method == "GET":
         if not access.open:

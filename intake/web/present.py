@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import traceback
+import uuid
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
-from flask import g
+from flask import current_app, g
+from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.datastructures import MultiDict
 
 from .. import answers as answers_mod
@@ -32,6 +35,12 @@ def flag_counts(flags: list | None) -> list[tuple[str, int]]:
     """[(severity, how many)] in severity order, for the badges."""
     counted = Counter(f.get("severity") for f in flags or ())
     return [(s, counted[s]) for s in SEVERITIES if counted[s]]
+
+
+def count_text(n: int, cap: int, seen: int = 0) -> str:
+    """1234 -> "1,234"; past the cap, "10,000+" (or "50,000+" once 50,000 rows were shown): counting
+    further would cost more than it tells."""
+    return f"{max(cap, seen):,}+" if n > cap else f"{n:,}"
 
 
 def sorted_flags(flags: list | None) -> list[dict]:
@@ -59,8 +68,36 @@ def _date(source: MultiDict, key: str, label: str, problems: list[str]) -> dt.da
         return None
 
 
-def filters_from(source: MultiDict, *, allow_q: bool) -> tuple[Filters, int, list[str]]:
-    """Read the dashboard's filters; a bad value is reported and ignored, never an error page."""
+@dataclass(frozen=True)
+class Cursor:
+    """Where a dashboard page starts: after (or before) one submission, and the page's number for display.
+
+    It travels as an opaque, signed token in the pager's buttons; it names a row by its id only, so it
+    carries nothing about the patient, and a token from elsewhere is ignored, not an error.
+    """
+
+    submission_id: str
+    forwards: bool
+    page: int
+
+    def token(self) -> str:
+        return _cursor_signer().dumps([self.submission_id, "after" if self.forwards else "before", self.page])
+
+    @classmethod
+    def parse(cls, token: str | None) -> Cursor | None:
+        try:
+            submission_id, direction, page = _cursor_signer().loads((token or "")[:200])
+            return cls(str(uuid.UUID(submission_id)), direction == "after", max(1, min(int(page), 1_000_000)))
+        except (BadSignature, ValueError, TypeError):
+            return None
+
+
+def _cursor_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="intake.staff.dashboard-cursor")
+
+
+def filters_from(source: MultiDict, *, allow_q: bool) -> tuple[Filters, Cursor | None, list[str]]:
+    """Read the dashboard's filters and page cursor; a bad value is reported and ignored, never an error page."""
     problems: list[str] = []
     status = source.get("status", "")
     filters = Filters(
@@ -70,11 +107,7 @@ def filters_from(source: MultiDict, *, allow_q: bool) -> tuple[Filters, int, lis
         status=status if status in ("new", "reviewed") else "",
         stop=source.get("stop") in ("1", "on", "true"),
     )
-    try:
-        page = max(1, min(int(source.get("page", 1)), 100_000))
-    except ValueError:
-        page = 1
-    return filters, page, problems
+    return filters, Cursor.parse(source.get("cursor")), problems
 
 
 def staff_context() -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import secrets
 import traceback
 import uuid
@@ -75,16 +74,24 @@ def logout():
 @bp.route("/", methods=["GET", "POST"])
 @requires("list")
 def dashboard():
-    # The search box posts, so a patient's name never lands in an address bar, a history or an access log.
-    filters, page_no, problems = filters_from(request.form if request.method == "POST" else request.args,
-                                              allow_q=request.method == "POST")
+    # The search box posts, so a patient's name never lands in an address bar, a history or an access log;
+    # the pager's buttons post the same form, with a cursor that names a row by its id only.
+    filters, cursor, problems = filters_from(request.form if request.method == "POST" else request.args,
+                                             allow_q=request.method == "POST")
     today = export.clinic_today()
-    rows, total = search.page(get_store(), filters, today, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
-    audit.record("list_viewed", detail={"page": page_no, "searched": bool(filters.q.strip()), "results": total})
+    after, before = (cursor.submission_id if cursor and cursor.forwards == way else None for way in (True, False))
+    found = search.page(get_store(), filters, today, limit=PAGE_SIZE, after=after, before=before)
+    page_no = cursor.page if cursor and found.has_before else 1
+    audit.record("list_viewed", detail={"page": page_no, "searched": bool(filters.q.strip()), "results": found.total})
+    rows, first = found.rows, (page_no - 1) * PAGE_SIZE + 1
     return render_template(
-        "staff/dashboard.html", rows=rows, total=total, filters=filters, page=page_no,
-        pages=max(1, math.ceil(total / PAGE_SIZE)), page_size=PAGE_SIZE, problems=problems, today=today,
-        counts=search.counts(get_store(), today), drafts_count=drafts.count_in_progress(get_store()),
+        "staff/dashboard.html", rows=rows, found=found, filters=filters, page=page_no, page_size=PAGE_SIZE,
+        first=first, total=present.count_text(found.total, found.cap, first + len(rows) - 1),
+        pages=None if found.total_is_capped else max(page_no, -(-found.total // PAGE_SIZE)),
+        earlier=rows and found.has_before and present.Cursor(rows[0].id, False, page_no - 1).token(),
+        later=rows and found.has_after and present.Cursor(rows[-1].id, True, page_no + 1).token(),
+        problems=problems, today=today, counts=search.counts(get_store(), today), count_cap=search.COUNT_CAP,
+        count_text=present.count_text, drafts_count=drafts.count_in_progress(get_store()),
         display_name=display_name, flag_counts=flag_counts,
     )
 
