@@ -116,4 +116,5 @@ def init_app(app: Any) -> None:
     from . import questionnaire_ext
 
     app.add_template_global(drawing, "zone_drawing")
+    app.add_template_global(_identity, "zone_identity")
     app.add_template_global(lambda answers, translate=_identity: view(questionnaire_ext.get(), answers, translate), "zone_view")
