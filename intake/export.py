@@ -27,7 +27,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import audit, fhir, questionnaire_ext
+from . import audit, fhir, questionnaire_ext, zonemap
 from .conditions import is_empty
 from .crypto import files
 from .db import get_store
@@ -178,7 +178,7 @@ def runs(segments: list[Segment]) -> list[tuple[str, ...] | Segment]:
 
 
 def csv_cells(row: Any, plan_runs: list[tuple[str, ...] | Segment]) -> list[str]:
-    answers = row.answers or {}
+    answers = zonemap.current(row.answers or {})
     get = answers.get
     out = [row.reference, row.id, _iso(row.submitted_at), row.status, _iso(row.reviewed_at),
            row.questionnaire_version, row.language, "yes" if row.has_stop_flags else "no", safe_cell(flags_text(row.flags))]
@@ -328,7 +328,7 @@ def _fhir_item(q: Questionnaire, question: Question, value: Any) -> list[dict[st
 
 def questionnaire_response(row: Any, q: Questionnaire) -> dict[str, Any]:
     """One submission as a FHIR R4 QuestionnaireResponse, grouped by section like the Questionnaire."""
-    answers = row.answers or {}
+    answers = zonemap.current(row.answers or {})
     sections = []
     for section in q.sections:
         items = [i for question in section.questions for i in _fhir_item(q, question, answers.get(question.link_id))]

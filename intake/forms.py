@@ -19,6 +19,7 @@ from wtforms.validators import Length, NumberRange, ValidationError
 
 from . import answers as answers_mod
 from . import validators as v
+from . import zonemap
 from .conditions import is_empty
 from .questionnaire import Question, Questionnaire, QuestionnaireError, Section
 
@@ -320,6 +321,8 @@ def answers_formdata(section: Section, answers: Mapping[str, Any]) -> MultiDict:
                         for raw in _raw(item, row[item.link_id]):
                             data.add(f"{question.link_id}-{index}-{item.link_id}", raw)
         elif question.type == "zone-map":
+            if isinstance(value, list):  # stored before the face map: migration 0011 upgrades drafts
+                value = zonemap.legacy_zones(value, answers.get("concerns"))
             for zone, concerns in value.items():
                 for concern in concerns:
                     data.add(f"{question.link_id}-{zone}", str(concern))

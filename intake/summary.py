@@ -150,7 +150,7 @@ def _drawing(answers: dict) -> bytes | None:
 def build(submission: Any, questionnaire: Questionnaire, *, now: dt.datetime | None = None,
           flags: list[dict] | None = None) -> dict:
     """Everything the physician summary shows, presentation-neutral."""
-    answers = submission.answers
+    answers = zonemap.current(submission.answers)  # the seal below still hashes the stored answers
     submitted = submission.submitted_at
     visit = screening.visit_date_of(answers, submitted.date())
     facts = screening.facts(answers, visit, questionnaire)

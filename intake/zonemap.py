@@ -94,6 +94,7 @@ def prior_zones(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> lis
 def view(questionnaire: Questionnaire, answers: Mapping[str, Any], translate: Callable[[str], str] = _identity,
          link_id: str = "concern_areas") -> dict:
     """What the review page, the detail page and the PDF draw: marked face and body zones, prior-treatment zones."""
+    answers = current(answers)
     question = questionnaire.by_id.get(link_id)
     rows = marked(question, answers.get(link_id), translate) if question and question.type == "zone-map" else []
     prior = prior_zones(questionnaire, answers)
@@ -118,3 +119,50 @@ def init_app(app: Any) -> None:
     app.add_template_global(drawing, "zone_drawing")
     app.add_template_global(_identity, "zone_identity")
     app.add_template_global(lambda answers, translate=_identity: view(questionnaire_ext.get(), answers, translate), "zone_view")
+
+
+# --- answers stored before the face map (questionnaire 2026.12.1 and earlier) ----------------------------------------
+# concern_areas was a list of 11 area codes, and the concerns ("what") a separate list. An old area becomes the zones
+# it covers, each with the concerns its "what" answer names (the same cross product the physician read before).
+LEGACY_AREAS: dict[str, tuple[str, ...]] = {
+    "forehead": ("forehead",),
+    "between_brows": ("glabella",),
+    "around_eyes": ("crows_feet_r", "crows_feet_l", "under_eye_r", "under_eye_l"),
+    "cheeks": ("cheek_r", "cheek_l"),
+    "nose": ("nose",),
+    "around_mouth": ("perioral",),
+    "chin_jaw": ("chin", "jawline_r", "jawline_l"),
+    "neck": ("neck",),
+    "chest": ("chest",),
+    "hands": ("hands",),
+    "body": ("body_other",),
+}
+LEGACY_CONCERNS: dict[str, str] = {
+    "fine_lines": "lines_rest", "deep_wrinkles": "lines_rest", "acne_scars": "texture", "scars": "texture",
+    "stretch_marks": "texture", "pores": "texture", "texture": "texture", "dullness": "texture",
+    "pigmentation": "pigment", "sun_damage": "pigment", "laxity": "laxity",
+}
+CONCERN_ORDER = ("lines_rest", "lines_moving", "volume", "texture", "pigment", "laxity", "other")
+
+
+def legacy_zones(areas: list, concerns: Any) -> dict[str, list[str]]:
+    """An old concern_areas list as a zone map; concerns it cannot place become "other"."""
+    said = {LEGACY_CONCERNS[c] for c in concerns or () if c in LEGACY_CONCERNS}
+    picked = [c for c in CONCERN_ORDER if c in said] or ["other"]
+    out: dict[str, list[str]] = {}
+    for area in areas:
+        for zone in LEGACY_AREAS.get(area, ()):
+            out[zone] = list(picked)
+    return out
+
+
+def upgrade_answers(answers: Any, link_id: str = "concern_areas") -> dict | None:
+    """`answers` with an old list-shaped concern_areas turned into a zone map; None when there is nothing to do."""
+    if not isinstance(answers, dict) or not isinstance(answers.get(link_id), list):
+        return None
+    return {**answers, link_id: legacy_zones(answers[link_id], answers.get("concerns"))}
+
+
+def current(answers: Any) -> Any:
+    """Answers as the face map reads them. A submission keeps the answers it was sealed with; this maps on read."""
+    return upgrade_answers(answers) or answers
