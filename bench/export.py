@@ -71,6 +71,9 @@ def _value(question, n: int):
             return [c.code for c in question.choices[n % 3: n % 3 + 2]]
         case "attachment":
             return None
+        case "zone-map":
+            return {question.zones[(n + k) % len(question.zones)].code: [question.codes[(n + k) % len(question.codes)]]
+                    for k in range(1 + n % 3)}
         case _:
             return f"{question.link_id.replace('_', ' ')} {n} – some words a patient would type"[: question.max_length or 80]
 

@@ -61,6 +61,12 @@ def format_answer(question: Question, value: Any, translate: Callable[[str], str
     if question.type in ("choice", "open-choice"):
         choice = question.choice(value)
         return translate(choice.label) if choice else str(value)
+    if question.type == "zone-map" and not isinstance(value, dict):
+        return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+    if question.type == "zone-map":
+        def words(codes: list) -> str:
+            return ", ".join(translate(c.label) if (c := question.choice(code)) else str(code) for code in codes)
+        return "; ".join(f"{translate(z.label)}: {words(codes)}" for z in question.zones if (codes := value.get(z.code)))
     if question.type == "multi-choice":
         return "; ".join(translate(c.label) if (c := question.choice(code)) else str(code) for code in value)
     return str(value)

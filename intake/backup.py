@@ -151,7 +151,7 @@ def restore(app: Flask, path: Path) -> tuple[Checked, Path]:
         finally:
             live.close()
             source_db.close()
-    upgrade_database(app.config["DATABASE_URL"])
+    upgrade_database(app.config["DATABASE_URL"], keyring)
     store = get_store()
     rotation.seal_legacy(store, keyring, Path(app.instance_path))
     maintenance.checkpoint(store)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import click
 from alembic import command
@@ -18,23 +19,25 @@ from .store import maintenance
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str, keyring: Any = None) -> Config:
     config = Config()
+    # Data migrations (0011) decrypt and re-seal rows with the app's keys when the caller has them.
+    config.attributes["keyring"] = keyring
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
-def upgrade_database(url: str) -> None:
-    """Bring the database at `url` to the newest schema."""
-    command.upgrade(alembic_config(url), "head")
+def upgrade_database(url: str, keyring: Any = None) -> None:
+    """Bring the database at `url` to the newest schema (with `keyring`, data migrations reach encrypted rows too)."""
+    command.upgrade(alembic_config(url, keyring), "head")
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database schema, and encrypt anything stored before encryption (safe to run again)."""
-    upgrade_database(current_app.config["DATABASE_URL"])
+    upgrade_database(current_app.config["DATABASE_URL"], current_app.extensions["intake.keyring"])
     store = get_store()
     done = rotation.seal_legacy(store, current_app.extensions["intake.keyring"], Path(current_app.instance_path))
     if done.total:

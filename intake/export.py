@@ -27,7 +27,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import audit, fhir, questionnaire_ext
+from . import audit, fhir, questionnaire_ext, zonemap
 from .conditions import is_empty
 from .crypto import files
 from .db import get_store
@@ -140,17 +140,22 @@ class Segment:
     link_id: str
     items: tuple[str, ...] = ()  # set for a group: its items' link_ids
     repeats: int = 0
+    zones: tuple[str, ...] = ()  # set for a zone map: one column per zone, listing its concerns
 
 
 def plan(q: Questionnaire) -> list[Segment]:
     return [Segment(x.link_id, tuple(i.link_id for i in x.items), x.max_repeats if x.repeats else 1)
-            if x.type == "group" else Segment(x.link_id) for x in q.questions()]
+            if x.type == "group" else Segment(x.link_id, zones=tuple(z.code for z in x.zones)) if x.type == "zone-map"
+            else Segment(x.link_id) for x in q.questions()]
 
 
 def columns(q: Questionnaire) -> list[str]:
     """Every CSV column: the record's own, then one per link_id in order; groups flattened as group_1_item."""
     names = list(META_COLUMNS)
     for seg in plan(q):
+        if seg.zones:
+            names.extend(f"{seg.link_id}_{zone}" for zone in seg.zones)
+            continue
         if not seg.items:
             names.append(seg.link_id)
             continue
@@ -163,7 +168,7 @@ def runs(segments: list[Segment]) -> list[tuple[str, ...] | Segment]:
     """Consecutive plain questions merged into one tuple, so a row is built with few, tight loops."""
     out: list[tuple[str, ...] | Segment] = []
     for seg in segments:
-        if seg.items:
+        if seg.items or seg.zones:
             out.append(seg)
         elif out and isinstance(out[-1], tuple):
             out[-1] += (seg.link_id,)
@@ -173,13 +178,18 @@ def runs(segments: list[Segment]) -> list[tuple[str, ...] | Segment]:
 
 
 def csv_cells(row: Any, plan_runs: list[tuple[str, ...] | Segment]) -> list[str]:
-    answers = row.answers or {}
+    answers = zonemap.current(row.answers or {})
     get = answers.get
     out = [row.reference, row.id, _iso(row.submitted_at), row.status, _iso(row.reviewed_at),
            row.questionnaire_version, row.language, "yes" if row.has_stop_flags else "no", safe_cell(flags_text(row.flags))]
     for run in plan_runs:
         if type(run) is tuple:
             out.extend([cell(get(link_id)) for link_id in run])
+            continue
+        if run.zones:
+            marked = get(run.link_id)
+            marked = marked if isinstance(marked, dict) else {}
+            out.extend([cell(marked.get(zone)) for zone in run.zones])
             continue
         entries = get(run.link_id) or []
         if isinstance(entries, dict):
@@ -284,9 +294,27 @@ def _fhir_answers(q: Questionnaire, question: Question, value: Any) -> list[dict
     return out
 
 
+def _fhir_zones(q: Questionnaire, question: Question, value: Any) -> list[dict[str, Any]]:
+    """A zone map: one coded answer per marked zone, its concerns nested under it (fhir.zone_map_item)."""
+    answers = []
+    for zone in question.zones:
+        concerns = [c for c in question.choices if c.code in set((value or {}).get(zone.code) or ())]
+        if concerns:
+            answers.append({
+                "valueCoding": {"system": code_system(q, question.link_id), "code": zone.code, "display": zone.label},
+                "item": [{"linkId": fhir.concern_link_id(question), "text": fhir.CONCERN_TEXT, "answer": [
+                    {"valueCoding": {"system": code_system(q, fhir.concern_link_id(question)), "code": c.code,
+                                     "display": c.label}} for c in concerns]}],
+            })
+    return answers
+
+
 def _fhir_item(q: Questionnaire, question: Question, value: Any) -> list[dict[str, Any]]:
     if is_empty(value):
         return []
+    if question.type == "zone-map":
+        answers = _fhir_zones(q, question, value if isinstance(value, dict) else {})
+        return [{"linkId": question.link_id, "text": question.text, "answer": answers}] if answers else []
     if question.type == "group":
         entries = value if isinstance(value, list) else [value]
         items = []
@@ -300,7 +328,7 @@ def _fhir_item(q: Questionnaire, question: Question, value: Any) -> list[dict[st
 
 def questionnaire_response(row: Any, q: Questionnaire) -> dict[str, Any]:
     """One submission as a FHIR R4 QuestionnaireResponse, grouped by section like the Questionnaire."""
-    answers = row.answers or {}
+    answers = zonemap.current(row.answers or {})
     sections = []
     for section in q.sections:
         items = [i for question in section.questions for i in _fhir_item(q, question, answers.get(question.link_id))]

@@ -19,8 +19,10 @@ DEFAULT_BASE_URL = "https://intake.example.org/fhir"
 TYPE_MAP = {
     "string": "string", "text": "text", "integer": "integer", "decimal": "decimal", "date": "date",
     "boolean": "boolean", "choice": "choice", "open-choice": "open-choice", "multi-choice": "choice",
-    "attachment": "attachment", "group": "group",
+    "attachment": "attachment", "group": "group", "zone-map": "choice",
 }
+# A zone map is a repeating choice of zones; each answered zone carries its concerns in a nested choice item.
+CONCERN_TEXT = "Concern in this area"
 ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
@@ -86,18 +88,30 @@ def enable_when(questionnaire: Questionnaire, cond: dict) -> dict[str, Any] | No
     return {"enableWhen": [part]} if part else None
 
 
+def concern_link_id(question: Question) -> str:
+    """The linkId of a zone map's nested concern item: `.` keeps it apart from every snake_case link_id."""
+    return f"{question.link_id}.concern"
+
+
+def _options(questionnaire: Questionnaire, system_id: str, pairs: Any) -> list[dict[str, Any]]:
+    return [{"valueCoding": {"system": code_system(questionnaire, system_id), "code": code, "display": label}}
+            for code, label in pairs]
+
+
 def item(questionnaire: Questionnaire, question: Question) -> dict[str, Any]:
     out: dict[str, Any] = {"linkId": question.link_id, "text": question.text, "type": TYPE_MAP[question.type]}
     if question.required:
         out["required"] = True
-    if question.type == "multi-choice" or question.repeats:
+    if question.type in ("multi-choice", "zone-map") or question.repeats:
         out["repeats"] = True
     if question.max_length:
         out["maxLength"] = question.max_length
     if question.type in ("integer", "decimal"):
         kind = "valueInteger" if question.type == "integer" else "valueDecimal"
         out["extension"] = [{"url": MIN_VALUE, kind: question.min}, {"url": MAX_VALUE, kind: question.max}]
-    if question.choices:
+    if question.type == "zone-map":
+        out["answerOption"] = _options(questionnaire, question.link_id, ((z.code, z.label) for z in question.zones))
+    elif question.choices:
         out["answerOption"] = [
             {"valueCoding": {"system": code_system(questionnaire, question.link_id), "code": c.code, "display": c.label}}
             for c in question.choices
@@ -105,6 +119,10 @@ def item(questionnaire: Questionnaire, question: Question) -> dict[str, Any]:
     if question.enable_when and (expressed := enable_when(questionnaire, question.enable_when)):
         out.update(expressed)
     children = [item(questionnaire, child) for child in question.items]
+    if question.type == "zone-map":
+        children.append({"linkId": concern_link_id(question), "text": CONCERN_TEXT, "type": "choice", "repeats": True,
+                         "required": True, "answerOption": _options(
+                             questionnaire, concern_link_id(question), ((c.code, c.label) for c in question.choices))})
     if question.help:
         children.insert(0, {
             "linkId": f"{question.link_id}.help", "text": question.help, "type": "display",

@@ -19,6 +19,7 @@ from wtforms.validators import Length, NumberRange, ValidationError
 
 from . import answers as answers_mod
 from . import validators as v
+from . import zonemap
 from .conditions import is_empty
 from .questionnaire import Question, Questionnaire, QuestionnaireError, Section
 
@@ -48,6 +49,36 @@ class MultiChoiceField(fields.SelectMultipleField):
         codes = {c.value for c in self.iter_choices()}
         if any(d not in codes for d in self.data or ()):
             raise ValidationError(v.MESSAGES["choice"])
+
+
+class ZoneMapField(fields.Field):
+    """A zone map: one checkbox group per zone, posted as `<name>-<zone>=<concern>`; data is {zone: [concerns]}.
+
+    Only the question's own zone codes are read from the form: any other key is never looked at.
+    """
+
+    def __init__(self, label: str = "", validators: Any = None, question: Question | None = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.question = question
+
+    def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
+        self.process_errors, self.raw_data, self.object_data = [], [], data
+        self.data = {}
+        if formdata is None:
+            return
+        for zone in self.question.zones:
+            picked = formdata.getlist(f"{self.name}-{zone.code}")
+            if picked:
+                self.raw_data.append((zone.code, picked))
+                self.data[zone.code] = picked
+
+    def pre_validate(self, form: Any) -> None:
+        codes = set(self.question.codes)
+        if any(c not in codes for picked in self.data.values() for c in picked):
+            raise ValidationError(v.MESSAGES["choice"])
+
+    def zone_id(self, zone: str) -> str:
+        return f"{self.id}-{zone}"
 
 
 class ParsedInput:
@@ -165,6 +196,8 @@ def make_field(question: Question) -> Any:
             return MultiChoiceField(label, checks, choices=choices)
         case "attachment":
             return fields.HiddenField(label, checks)
+        case "zone-map":
+            return ZoneMapField(label, checks, question=question)
         case "group":
             row = type(f"{question.link_id}_row", (Form,), {i.link_id: make_field(i) for i in question.items})
             return fields.FieldList(FormField(row, label=label), label=label, min_entries=1, max_entries=question.max_repeats)
@@ -208,6 +241,8 @@ def _value(question: Question, field: Any) -> Any:
     if question.type == "multi-choice":
         picked = set(data or ())
         return [c for c in question.codes if c in picked]
+    if question.type == "zone-map":
+        return zone_answer(question, data)
     if question.type == "open-choice" and data:
         lowered = data.casefold()
         # A Spanish reader picks the Spanish label from the list; both store the same code.
@@ -216,6 +251,17 @@ def _value(question: Question, field: Any) -> Any:
     if isinstance(data, str):
         return data.replace("\r\n", "\n") or None
     return data
+
+
+def zone_answer(question: Question, data: Any) -> dict[str, list[str]]:
+    """{zone: [concerns]} in the definition's order, known codes only, empty zones left out."""
+    data = data if isinstance(data, Mapping) else {}
+    out = {}
+    for zone in question.zones:
+        picked = set(data.get(zone.code) or ())
+        if concerns := [c for c in question.codes if c in picked]:
+            out[zone.code] = concerns
+    return out
 
 
 def _row_answers(question: Question, row_form: Form) -> dict:
@@ -274,6 +320,12 @@ def answers_formdata(section: Section, answers: Mapping[str, Any]) -> MultiDict:
                     if not is_empty(row.get(item.link_id)):
                         for raw in _raw(item, row[item.link_id]):
                             data.add(f"{question.link_id}-{index}-{item.link_id}", raw)
+        elif question.type == "zone-map":
+            if isinstance(value, list):  # stored before the face map: migration 0011 upgrades drafts
+                value = zonemap.legacy_zones(value, answers.get("concerns"))
+            for zone, concerns in value.items():
+                for concern in concerns:
+                    data.add(f"{question.link_id}-{zone}", str(concern))
         else:
             for raw in _raw(question, value):
                 data.add(question.link_id, raw)

@@ -18,9 +18,12 @@ from . import conditions
 
 TYPES = (
     "string", "text", "integer", "decimal", "date", "boolean",
-    "choice", "open-choice", "multi-choice", "attachment", "group",
+    "choice", "open-choice", "multi-choice", "attachment", "group", "zone-map",
 )
-CHOICE_TYPES = ("choice", "open-choice", "multi-choice")
+# A zone-map answer is {zone code: [concern codes]}: `zones` are the places, `choices` the concerns.
+CHOICE_TYPES = ("choice", "open-choice", "multi-choice", "zone-map")
+ZONE_REGIONS = ("face", "body")
+ZONE_KEYS = {"code", "label", "region"}
 FREE_TEXT_TYPES = ("string", "text", "open-choice")
 NUMERIC_TYPES = ("integer", "decimal")
 LINK_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -31,12 +34,12 @@ QUESTION_KEYS = {
     "link_id", "type", "text", "help", "required", "max_length", "min", "max", "choices",
     "enable_when", "items", "repeats", "max_repeats", "widget", "format", "autocomplete",
     "inputmode", "not_future", "not_past", "scored", "signature", "accept", "max_bytes", "short", "link",
-    "required_message",
+    "required_message", "zones",
 }
 # A phrase of a question's text can link to one of these patient pages (e.g. "privacy notice" -> /privacy).
 LINK_PAGES = {"privacy"}
 ATTACHMENT_TYPES = ("image/png",)
-CHOICE_KEYS = {"code", "label", "score", "exclusive"}
+CHOICE_KEYS = {"code", "label", "score", "exclusive", "zones"}
 # Section ids become wizard URLs (/intake/<id>); these are taken by other pages.
 RESERVED_SECTION_IDS = {"review", "thanks", "start", "start-over", "resume", "continue"}
 SECTION_ID = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -52,6 +55,14 @@ class Choice:
     label: str
     score: int | None = None
     exclusive: bool = False
+    zones: tuple[str, ...] = ()  # the zone-map zones this choice lines up with (e.g. a toxin's treated areas)
+
+
+@dataclass(frozen=True)
+class Zone:
+    code: str
+    label: str
+    region: str
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,7 @@ class Question:
     short: str = ""  # the physician's terse label (PDF, exports); the patient sees `text`
     link: dict | None = None  # {text: a phrase of `text`, page: one of LINK_PAGES}: that phrase becomes a link
     required_message: str = ""  # what to do when it is left blank; else validators.required_message() by type
+    zones: tuple[Zone, ...] = ()  # zone-map only: the places a patient marks, each with its concerns (choices)
 
     @property
     def label(self) -> str:
@@ -94,6 +106,9 @@ class Question:
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(c.code for c in self.choices)
+
+    def zone(self, code: str) -> Zone | None:
+        return next((z for z in self.zones if z.code == code), None)
 
 
 @dataclass(frozen=True)
@@ -133,7 +148,24 @@ def _choice(raw: Any, where: str) -> Choice:
         raise _fail(where, f"a choice needs code and label and only {sorted(CHOICE_KEYS)}, got {raw!r}")
     if not isinstance(raw["code"], str) or not isinstance(raw["label"], str):
         raise _fail(where, f"choice code and label must be text (quote yes/no/true), got {raw!r}")
-    return Choice(raw["code"], raw["label"], raw.get("score"), bool(raw.get("exclusive", False)))
+    zones = raw.get("zones") or ()
+    if not isinstance(zones, list | tuple) or not all(isinstance(z, str) for z in zones):
+        raise _fail(where, f"a choice's zones are a list of zone codes, got {raw!r}")
+    return Choice(raw["code"], raw["label"], raw.get("score"), bool(raw.get("exclusive", False)), tuple(zones))
+
+
+def _zones(raw: Any, where: str) -> tuple[Zone, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise _fail(where, "a zone-map question needs zones")
+    zones = []
+    for z in raw:
+        if (not isinstance(z, dict) or set(z) != ZONE_KEYS or not isinstance(z["code"], str) or not LINK_ID.match(z["code"])
+                or not isinstance(z["label"], str) or z["region"] not in ZONE_REGIONS):
+            raise _fail(where, f"a zone needs a snake_case code, a label and a region ({', '.join(ZONE_REGIONS)}), got {z!r}")
+        zones.append(Zone(z["code"], z["label"], z["region"]))
+    if len({z.code for z in zones}) != len(zones):
+        raise _fail(where, "zone codes must be unique")
+    return tuple(zones)
 
 
 def _question(raw: Any, where: str, in_group: str = "") -> Question:
@@ -166,6 +198,11 @@ def _question(raw: Any, where: str, in_group: str = "") -> Question:
             raise _fail(where, "choice codes must be unique")
     elif choices:
         raise _fail(where, f"a {qtype} question cannot have choices")
+    zones = _zones(raw.get("zones"), where) if qtype == "zone-map" else ()
+    if raw.get("zones") and qtype != "zone-map":
+        raise _fail(where, "only a zone-map question has zones")
+    if qtype == "zone-map" and in_group:
+        raise _fail(where, "a zone-map cannot be inside a group")
     if any(c.exclusive for c in choices) and qtype != "multi-choice":
         raise _fail(where, "only multi-choice answers can have an exclusive choice")
     if raw.get("scored") and any(c.score is None for c in choices):
@@ -194,8 +231,8 @@ def _question(raw: Any, where: str, in_group: str = "") -> Question:
             raise _fail(where, "a repeating group needs a positive max_repeats")
     elif raw.get("items"):
         raise _fail(where, "only a group can have items")
-    fields = {k: v for k, v in raw.items() if k not in ("choices", "items")}
-    return Question(**fields, choices=choices, items=items)
+    fields = {k: v for k, v in raw.items() if k not in ("choices", "items", "zones")}
+    return Question(**fields, choices=choices, items=items, zones=zones)
 
 
 def _check_condition(cond: Any, where: str, by_id: dict[str, Question]) -> None:
@@ -221,6 +258,8 @@ def check_codes(cond: dict, where: str, by_id: dict[str, Question]) -> None:
         target = by_id.get(link_id)
         if target and target.type in ("choice", "multi-choice") and value not in target.codes:
             raise _fail(where, f"condition compares {link_id!r} to {value!r}, which is not one of its codes")
+        if target and target.type == "zone-map" and not target.zone(value):
+            raise _fail(where, f"condition compares {link_id!r} to {value!r}, which is not one of its zones")
 
 
 def parse(data: Any, source: str = "questionnaire") -> Questionnaire:
@@ -249,7 +288,10 @@ def parse(data: Any, source: str = "questionnaire") -> Questionnaire:
                 by_id[q.link_id] = q
             questions.append(question)
         sections.append(Section(raw_section["id"], raw_section.get("title", ""), raw_section.get("intro", ""), tuple(questions)))
+    zone_codes = {z.code for question in by_id.values() for z in question.zones}
     for question in by_id.values():
+        if unknown := sorted({z for c in question.choices for z in c.zones} - zone_codes):
+            raise _fail(f"{source}: link_id {question.link_id!r}", f"choices name unknown zones {unknown}")
         if question.enable_when is not None:
             _check_condition(question.enable_when, f"{source}: link_id {question.link_id!r}", by_id)
     return Questionnaire(str(data["id"]), str(data["version"]), data["title"], tuple(sections), by_id)

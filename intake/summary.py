@@ -15,7 +15,7 @@ import base64
 import datetime as dt
 from typing import Any
 
-from . import fitzpatrick, screening
+from . import fitzpatrick, screening, zonemap
 from . import seal as seal_mod
 from .answers import format_answer, is_enabled
 from .conditions import as_date, is_empty
@@ -150,7 +150,7 @@ def _drawing(answers: dict) -> bytes | None:
 def build(submission: Any, questionnaire: Questionnaire, *, now: dt.datetime | None = None,
           flags: list[dict] | None = None) -> dict:
     """Everything the physician summary shows, presentation-neutral."""
-    answers = submission.answers
+    answers = zonemap.current(submission.answers)  # the seal below still hashes the stored answers
     submitted = submission.submitted_at
     visit = screening.visit_date_of(answers, submitted.date())
     facts = screening.facts(answers, visit, questionnaire)
@@ -195,6 +195,7 @@ def build(submission: Any, questionnaire: Questionnaire, *, now: dt.datetime | N
             "downtime": _labels(questionnaire, "downtime", answers.get("downtime")),
             "event": quote(answers.get("upcoming_event"), 120),
         },
+        "zones": zonemap.view(questionnaire, answers),
         "skin": {
             **_skin_type(questionnaire, answers),
             "sun": _labels(questionnaire, "sun_exposure", answers.get("sun_exposure")),

@@ -45,7 +45,7 @@ FORMATS = {
 # The rule by type, for a required question whose definition names no required_message of its own.
 REQUIRED_BY_TYPE = {"choice": "required_choice", "open-choice": "required", "boolean": "required_choice",
                     "multi-choice": "required_multi", "date": "required_date", "integer": "required_number",
-                    "decimal": "required_number", "group": "group"}
+                    "decimal": "required_number", "group": "group", "zone-map": "required_multi"}
 
 
 def required_message(question: Any) -> Any:

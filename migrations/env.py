@@ -20,7 +20,7 @@ def run_offline() -> None:
 
 
 def run_online() -> None:
-    engine = make_engine(url)
+    engine = make_engine(url, config.attributes.get("keyring"))
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:

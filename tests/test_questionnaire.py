@@ -51,7 +51,7 @@ def test_neurotoxin_products_and_fitzpatrick_scores(real):
     scored = [q for q in real.by_id.values() if q.scored == "fitzpatrick"]
     assert len(scored) == 10, "the published self-assessment: ten items, a total of 0-40"
     assert all(sorted(c.score for c in q.choices) == [0, 1, 2, 3, 4] for q in scored)
-    assert real.version == "2026.12.1", "adding items 9 and 10 bumped the version"
+    assert real.version == "2026.12.2", "the face map (issue 13) bumped the version"
 
 
 MINIMAL = {

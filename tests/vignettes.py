@@ -32,7 +32,7 @@ def healthy(**changes) -> dict:
         "visit_date": VISIT.isoformat(), "visit_reason": "Fine lines on my forehead.",
         "conditions": ["none"], "skin_conditions": ["none"], "pregnancy": "none", "medications": ["none"],
         "allergies": ["none"], "smoking": "never", "neurotoxin_ever": False,
-        "concerns": ["fine_lines"], "concern_areas": ["forehead"], "concern_severity": "mild", **FAIR,
+        "concerns": ["fine_lines"], "concern_areas": {"forehead": ["lines_rest"]}, "concern_severity": "mild", **FAIR,
         "sun_exposure": "little", "tanning_beds": "never", "spf_use": "daily", "skincare_routine": ["none"],
         "prior_procedures": ["none"], "downtime": "days_1_2", "goals": "Smoother forehead.",
         "consent_accurate": True, "consent_privacy": True, "photo_consent_chart": True,

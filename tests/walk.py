@@ -55,7 +55,9 @@ PAGES = {
     "skin": {
         "concerns": ["fine_lines", "acne_scars"],
         "acne_scar_type": ["rolling"],
-        "concern_areas": ["around_eyes", "cheeks"],
+        # The face map posts one checkbox group per zone (concern_areas-<zone>).
+        "concern_areas-crows_feet_r": ["lines_moving"], "concern_areas-crows_feet_l": ["lines_moving"],
+        "concern_areas-cheek_l": ["texture", "volume"], "concern_areas-cheek_r": ["texture"],
         "concern_severity": "moderate",
         "fitz_eye_colour": "dark_brown", "fitz_hair_colour": "dark_brown", "fitz_skin_colour": "light_brown",
         "fitz_freckles": "none", "fitz_burn": "rarely_burns", "fitz_tan": "very_easily",
@@ -99,7 +101,9 @@ EXPECTED = {
     "neurotoxin_full_result": "partly",
     "neurotoxin_shortfall": "Lines around my eyes were back after six weeks.",
     "concerns": ["fine_lines", "acne_scars"], "acne_scar_type": ["rolling"],
-    "concern_areas": ["around_eyes", "cheeks"], "concern_severity": "moderate",
+    "concern_areas": {"crows_feet_r": ["lines_moving"], "crows_feet_l": ["lines_moving"],
+                      "cheek_r": ["texture"], "cheek_l": ["volume", "texture"]},
+    "concern_severity": "moderate",
     "fitz_eye_colour": "dark_brown", "fitz_hair_colour": "dark_brown", "fitz_skin_colour": "light_brown",
     "fitz_freckles": "none", "fitz_burn": "rarely_burns", "fitz_tan": "very_easily",
     "fitz_brown_hours": "often", "fitz_face_reaction": "normal",

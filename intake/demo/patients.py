@@ -78,6 +78,10 @@ def _value(rng: random.Random, q: Question, today: dt.date, who: dict) -> object
                 return exclusive[:1]
             others = [c for c in q.codes if c not in exclusive]
             return sorted(rng.sample(others, rng.randint(1, min(2, len(others)))), key=q.codes.index)
+        case "zone-map":  # a few zones, one or two concerns each
+            zones = rng.sample([z.code for z in q.zones], rng.randint(1, 3))
+            return {z: sorted(rng.sample(q.codes, rng.randint(1, 2)), key=q.codes.index)
+                    for z in sorted(zones, key=[x.code for x in q.zones].index)}
         case "group":
             return [{i.link_id: v for i in q.items if (v := _value(rng, i, today, {})) is not None}
                     for _ in range(rng.randint(1, 3))]

@@ -20,6 +20,8 @@ def fill(page: Page, data: dict) -> None:
             page.locator(f'#q-{row["group"]} [data-add-row]').click()
             expect(page.locator(f'[name^="{row["group"]}-{row["row"]}-"]').first).to_be_attached()
         fields = page.locator(f'[name="{name}"]')
+        if fields.count() and not fields.first.is_visible() and fields.first.evaluate("e => !!e.closest('details')"):
+            fields.first.locator("xpath=ancestor::details[1]/summary").click()  # the face map's list: open the zone
         if not fields.first.is_visible():
             continue
         kind = fields.first.get_attribute("type")
