@@ -1,0 +1,194 @@
+"""Issue 13, photos: the patient's upload page, what is stored, and who may see it."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from PIL import Image
+from sqlalchemy import select
+
+from intake.models import Photo
+from intake.store import photos as photos_store
+from tests.conftest import Patient, hidden_fields
+from tests.photo_support import GPS_IFD, ORIENTATION, heic, jpeg_with_gps, png, png_bomb, upload, walk_to_photos
+from tests.walk import PAGES
+
+
+def stored(app) -> list[Photo]:
+    from sqlalchemy.orm import undefer
+
+    with app.extensions["intake.store"].reading() as session:
+        return list(session.scalars(select(Photo).options(undefer(Photo.data)).order_by(Photo.id)))
+
+
+def decoded(photo: Photo) -> Image.Image:
+    image = Image.open(io.BytesIO(photo.data))
+    image.load()
+    return image
+
+
+def test_skin_leads_to_the_optional_photos_page_which_can_be_skipped(app, patient):
+    walk_to_photos(patient)
+    page = patient.client.get("/intake/photos")
+    assert "Photos (optional)" in page.text and 'type="file"' in page.text and 'enctype="multipart/form-data"' in page.text
+    response = patient.client.post("/intake/photos", data={**hidden_fields(page.text), "action": "next"})
+    assert response.status_code == 302 and response.location.endswith("/intake/review")
+    back = patient.client.post("/intake/photos", data={**hidden_fields(page.text), "action": "back"})
+    assert back.location.endswith("/intake/skin")
+    assert stored(app) == []
+
+
+def test_a_jpeg_with_gps_is_stored_re_encoded_without_any_exif_and_upright(app, patient):
+    walk_to_photos(patient)
+    original = jpeg_with_gps(size=(400, 300), orientation=6)  # "rotate 90° clockwise to display"
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)  # the upload really has a GPS position
+    response = upload(patient.client, {"photo-1": (original, "IMG_0001.JPG")}, captions={"photo-1": "Scar on my chin"})
+    assert response.status_code == 302 and response.location.endswith("/intake/photos")
+    (photo,) = stored(app)
+    image = decoded(photo)
+    assert image.format == "JPEG" and photo.content_type == "image/jpeg"
+    exif = image.getexif()
+    assert len(exif) == 0 and not exif.get_ifd(GPS_IFD) and ORIENTATION not in exif
+    assert "exif" not in image.info and b"PhoneModel" not in photo.data and b"Exif" not in photo.data
+    assert image.size == (300, 400)  # the orientation was applied before the EXIF went
+    assert image.getpixel((150, 5))[2] > 150  # the blue band, once on the left, is now along the top
+    assert photo.caption == "Scar on my chin" and photo.data != original
+
+
+def test_photos_are_encrypted_at_rest(app, patient):
+    walk_to_photos(patient)
+    upload(patient.client, {"photo-1": (png(), "a.png")}, captions={"photo-1": "Secret caption words"})
+    with app.extensions["intake.store"].engine.connect() as conn:
+        raw = conn.exec_driver_sql("SELECT caption, data, key_id FROM photos").one()
+    assert b"Secret caption" not in bytes(raw[0]) and b"JFIF" not in bytes(raw[1]) and raw[2]
+
+
+def test_heic_and_png_are_accepted_and_made_into_jpeg(app, patient):
+    walk_to_photos(patient)
+    response = upload(patient.client, {"photo-1": (heic(), "IMG_0002.HEIC"), "photo-2": (png(mode="RGBA"), "scan.png")})
+    assert response.status_code == 302
+    photos = stored(app)
+    assert [decoded(p).format for p in photos] == ["JPEG", "JPEG"]
+    assert [decoded(p).size for p in photos] == [(320, 240), (300, 200)]
+
+
+def test_large_photos_are_scaled_down(app, patient):
+    walk_to_photos(patient)
+    big = jpeg_with_gps(size=(4032, 3024))
+    upload(patient.client, {"photo-1": (big, "big.jpg")})
+    assert decoded(stored(app)[0]).size == (2000, 1500)
+
+
+def error_page(response, field: str) -> str:
+    assert response.status_code == 422
+    text = response.text
+    assert 'id="error-summary"' in text and f'href="#{field}"' in text  # the summary links to the field
+    message = re.search(rf'id="{field}-error">(.*?)</p>', text, re.S).group(1)
+    assert f'aria-describedby="{field}-hint {field}-error"' in text
+    return re.sub(r"<[^>]+>", "", message).strip()
+
+
+def test_a_renamed_text_file_is_refused_with_a_message_next_to_the_field(app, patient):
+    walk_to_photos(patient)
+    response = upload(patient.client, {"photo-1": (b"name,dob\nMaria,1986-04-12\n", "holiday.jpg")}, action="next")
+    assert "could not be read as a photo" in error_page(response, "photo-1")
+    assert stored(app) == []
+
+
+def test_a_decompression_bomb_is_refused_without_being_decoded(app, patient):
+    walk_to_photos(patient)
+    bomb = png_bomb()
+    assert len(bomb) < 10_000
+    response = upload(patient.client, {"photo-2": (bomb, "tiny.png")})
+    assert "too large to open safely" in error_page(response, "photo-2")
+    # Under Pillow's own threshold but over ours: refused by the header check, with the size in words.
+    response = upload(patient.client, {"photo-1": (png_bomb(9000, 9000), "big.png")})
+    assert "too large (81 megapixels)" in error_page(response, "photo-1")
+    assert stored(app) == []
+
+
+def test_one_bad_file_does_not_lose_the_good_one(app, patient):
+    walk_to_photos(patient)
+    response = upload(patient.client, {"photo-1": (jpeg_with_gps(), "ok.jpg"), "photo-2": (b"GIF89a nonsense", "x.gif")},
+                      captions={"photo-2": "kept caption"})
+    assert "could not be read" in error_page(response, "photo-2")
+    assert len(stored(app)) == 1
+    assert 'value="kept caption"' in response.text
+
+
+def test_too_big_a_file_and_too_long_a_caption_are_refused(app, patient):
+    app.config["PHOTO_MAX_BYTES"] = 50_000
+    walk_to_photos(patient)
+    response = upload(patient.client, {"photo-1": (jpeg_with_gps(size=(1600, 1200)) + b"\0" * 60_000, "big.jpg")})
+    assert "larger than 0.1 MB" in error_page(response, "photo-1")  # said in megabytes, never "0 MB"
+    app.config["PHOTO_MAX_BYTES"] = 10 * 1024 * 1024
+    response = upload(patient.client, {"photo-1": (jpeg_with_gps() + b"\0" * (10 * 1024 * 1024), "big.jpg")})
+    assert "larger than 10 MB" in error_page(response, "photo-1")
+    response = upload(patient.client, {"photo-1": (png(), "a.png")}, captions={"photo-1": "x" * 121})
+    assert "120 characters or fewer" in error_page(response, "photo-1")
+    assert stored(app) == []
+
+
+def test_no_more_than_three_photos(app, patient):
+    walk_to_photos(patient)
+    files = {f"photo-{n}": (png(), f"{n}.png") for n in (1, 2, 3)}
+    assert upload(patient.client, files).status_code == 302
+    page = patient.client.get("/intake/photos").text
+    assert 'type="file"' not in page and "the most this form takes" in page
+    # A crafted fourth upload is refused, and nothing is stored.
+    response = upload(patient.client, {"photo-1": (png(), "4.png")})
+    assert response.status_code == 422 and 'href="#photos-error"' in response.text
+    assert "You can add up to 3 photos" in re.search(r'id="photos-error"[^>]*>(.*?)</p>', response.text, re.S).group(1)
+    assert len(stored(app)) == 3
+
+
+def test_the_patient_sees_and_removes_their_own_photos(app, patient):
+    walk_to_photos(patient)
+    upload(patient.client, {"photo-1": (png(), "a.png"), "photo-2": (heic(), "b.heic")}, captions={"photo-1": "Left <cheek>"})
+    page = patient.client.get("/intake/photos").text
+    first, second = (p.id for p in stored(app))
+    assert f'src="/intake/photos/{first}.jpg"' in page and "Left &lt;cheek&gt;" in page and "<cheek>" not in page
+    thumb = patient.client.get(f"/intake/photos/{first}.jpg")
+    assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg" and "no-store" in thumb.headers["Cache-Control"]
+    assert Image.open(io.BytesIO(thumb.data)).format == "JPEG"
+    response = patient.client.post("/intake/photos", data={**hidden_fields(page), "action": f"remove:{first}"})
+    assert response.status_code == 302
+    assert [p.id for p in stored(app)] == [second]
+    assert patient.client.get(f"/intake/photos/{first}.jpg").status_code == 404
+
+
+def test_another_patient_cannot_fetch_or_remove_a_draft_photo(app, patient):
+    walk_to_photos(patient)
+    upload(patient.client, {"photo-1": (png(), "a.png")})
+    (photo,) = stored(app)
+    other = Patient(app.test_client())
+    other.start()
+    assert other.client.get(f"/intake/photos/{photo.id}.jpg").status_code == 404
+    page = other.client.get("/intake/photos").text
+    assert f"/intake/photos/{photo.id}.jpg" not in page
+    other.client.post("/intake/photos", data={**hidden_fields(page), "action": f"remove:{photo.id}"})
+    assert len(stored(app)) == 1
+    # No session at all: nothing either.
+    assert app.test_client().get(f"/intake/photos/{photo.id}.jpg").status_code == 404
+
+
+def test_not_you_on_a_shared_device_hides_the_previous_patients_photos(app, patient):
+    walk_to_photos(patient)
+    upload(patient.client, {"photo-1": (png(), "a.png")})
+    (photo,) = stored(app)
+    start = patient.client.get("/")
+    patient.client.post("/intake/start-over", data=hidden_fields(start.text))
+    assert patient.client.get(f"/intake/photos/{photo.id}.jpg").status_code == 404
+    assert f"/intake/photos/{photo.id}.jpg" not in patient.client.get("/intake/photos").text
+
+
+def test_photos_move_to_the_submission_at_submit(app, patient):
+    walk_to_photos(patient)
+    upload(patient.client, {"photo-1": (png(), "a.png")}, captions={"photo-1": "Chin"}, action="next")
+    response = patient.post("consent", PAGES["consent"])
+    assert response.status_code == 302 and response.location.endswith("/intake/thanks")
+    (photo,) = stored(app)
+    assert photo.draft_id is None and photo.submission_id is not None
+    with app.app_context():
+        assert [p.caption for p in photos_store.for_submission(app.extensions["intake.store"], photo.submission_id)] == ["Chin"]
