@@ -82,3 +82,19 @@ def post_multipart(client, path: str, data: dict):
     """Encoded in memory (the test client would spool a big body to a temporary file it never closes)."""
     boundary, body = encode_multipart(data)
     return client.post(path, data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def add_submission_photo(app, submission_id: str, caption: str = "Scar on my chin", content: bytes | None = None) -> int:
+    """Store a photo on a submission as the submit would have moved it there; return its id."""
+    from intake import photos
+    from intake.models import Photo, utcnow
+
+    processed = photos.process(content or jpeg_with_gps(), app.config)
+    with app.extensions["intake.store"].writing() as session:
+        existing = session.query(Photo).filter(Photo.submission_id == submission_id).count()
+        photo = Photo(submission_id=submission_id, position=existing, caption=caption, data=processed.data,
+                      content_type=processed.content_type, size=processed.size, width=processed.width,
+                      height=processed.height, sha256=processed.sha256, created_at=utcnow())
+        session.add(photo)
+        session.flush()
+        return photo.id

@@ -8,10 +8,23 @@ import re
 from PIL import Image
 from sqlalchemy import select
 
+from intake import pdf, renders
 from intake.models import Photo
 from intake.store import photos as photos_store
 from tests.conftest import Patient, hidden_fields
-from tests.photo_support import GPS_IFD, ORIENTATION, heic, jpeg_with_gps, png, png_bomb, upload, walk_to_photos
+from tests.photo_support import (
+    GPS_IFD,
+    ORIENTATION,
+    add_submission_photo,
+    heic,
+    jpeg_with_gps,
+    png,
+    png_bomb,
+    upload,
+    walk_to_photos,
+)
+from tests.staff_support import actions, add_submission, as_role, users  # noqa: F401
+from tests.test_pdf import pdf_text
 from tests.walk import PAGES
 
 
@@ -192,3 +205,79 @@ def test_photos_move_to_the_submission_at_submit(app, patient):
     assert photo.draft_id is None and photo.submission_id is not None
     with app.app_context():
         assert [p.caption for p in photos_store.for_submission(app.extensions["intake.store"], photo.submission_id)] == ["Chin"]
+
+
+# --- staff: the detail page, the photo URL, the audit, the PDF -------------------------------------------------------
+
+
+
+def test_physicians_see_the_photos_on_the_detail_page_and_each_view_is_audited(app, as_role):  # noqa: F811 - the fixture imported above
+    submission = add_submission(app)
+    first = add_submission_photo(app, submission.id, caption="Scar <b>left</b> cheek")
+    add_submission_photo(app, submission.id, caption="")
+    client = as_role("physician")
+    page = client.get(f"/staff/submissions/{submission.id}").text
+    assert "Patient's photos (2)" in page and "Scar &lt;b&gt;left&lt;/b&gt; cheek" in page and "<b>left" not in page
+    url = f"/staff/submissions/{submission.id}/photos/{first}.jpg"
+    assert f'src="{url}"' in page
+    before = actions(app).count("photo_viewed")
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    assert response.headers["Cache-Control"] == "no-store"  # never kept by a browser or a proxy
+    assert Image.open(io.BytesIO(response.data)).format == "JPEG"
+    assert actions(app).count("photo_viewed") == before + 1
+
+
+def test_front_desk_staff_cannot_fetch_a_photo_and_nothing_is_served(app, as_role):  # noqa: F811 - the fixture imported above
+    submission = add_submission(app)
+    photo_id = add_submission_photo(app, submission.id)
+    client = as_role("staff")
+    response = client.get(f"/staff/submissions/{submission.id}/photos/{photo_id}.jpg")
+    assert response.status_code == 403 and response.mimetype == "text/html" and b"JFIF" not in response.data
+    assert "photo_viewed" not in actions(app)
+    # Signed out: sent to sign in. The patient side never serves a submitted photo either.
+    anonymous = app.test_client()
+    assert anonymous.get(f"/staff/submissions/{submission.id}/photos/{photo_id}.jpg").location.startswith("/staff/login")
+    assert anonymous.get(f"/intake/photos/{photo_id}.jpg").status_code == 404
+
+
+def test_a_photo_is_only_served_under_its_own_submission(app, as_role):  # noqa: F811 - the fixture imported above
+    mine, other = add_submission(app), add_submission(app)
+    photo_id = add_submission_photo(app, mine.id)
+    assert as_role("admin").get(f"/staff/submissions/{other.id}/photos/{photo_id}.jpg").status_code == 404
+
+
+def test_the_pdf_has_a_photo_page_with_escaped_captions_and_fetches_only_in_memory(app, monkeypatch):
+    requested = []
+    original = pdf.AssetsOnlyFetcher.fetch
+    monkeypatch.setattr(pdf.AssetsOnlyFetcher, "fetch", lambda self, url, headers=None: requested.append(url)
+                        or original(self, url, headers))
+    submission = add_submission(app)
+    add_submission_photo(app, submission.id, caption="Acne scars <img src=http://127.0.0.1:9/x>")
+    add_submission_photo(app, submission.id, caption="How it looked after the last peel", content=png())
+    with app.app_context():
+        data = renders.ensure_pdf(submission)
+    text, reader = pdf_text(data)
+    assert "PATIENT'S PHOTOS" in text  # the page title (upper case by CSS)
+    assert "Photo 1: Acne scars <img src=http://127.0.0.1:9/x>" in text
+    assert "Photo 2: How it looked after the last peel" in text
+    photo_page = next(page for page in reader.pages if "PATIENT'S PHOTOS" in page.extract_text())
+    assert len(photo_page.images) == 2
+    assert sorted(u for u in requested if not u.startswith("file:")) == ["intake-photo:1.jpg", "intake-photo:2.jpg"]
+
+
+def test_the_fetcher_serves_a_photo_only_when_handed_it():
+    import pytest
+
+    fetcher = pdf.AssetsOnlyFetcher(photos={"intake-photo:1.jpg": b"\xff\xd8jpeg"})
+    assert fetcher.fetch("intake-photo:1.jpg").read() == b"\xff\xd8jpeg"
+    for url in ("intake-photo:2.jpg", "intake-photo:../1.jpg"):
+        with pytest.raises(ValueError, match="blocked"):
+            fetcher.fetch(url)
+
+
+def test_a_pdf_without_photos_has_no_photo_page(app):
+    submission = add_submission(app)
+    with app.app_context():
+        text, _ = pdf_text(renders.ensure_pdf(submission))
+    assert "PATIENT'S PHOTOS" not in text

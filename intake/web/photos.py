@@ -138,7 +138,6 @@ def thumbnail(photo_id: int):
     if photo is None:
         return _not_found()
     response = current_app.response_class(photo_mod.resized(photo.data, photo_mod.THUMB_SIZE), mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "no-store, private"
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
     response.headers["Content-Disposition"] = "inline"
     return response
