@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import warnings
@@ -37,6 +38,10 @@ DEFAULTS: dict[str, Any] = {
 }
 FORMATS = ("JPEG", "PNG", "HEIF") if HEIF else ("JPEG", "PNG")
 CONTENT_TYPE = "image/jpeg"
+# FHIR: the photos are the attachment item "patient-photos" at the end of the skin section's group.
+FHIR_LINK_ID = "patient-photos"
+FHIR_SECTION = "skin"
+FHIR_TEXT = "Photos of what concerns the patient"
 THUMB_SIZE = 480
 PDF_SIZE = 1100
 
@@ -144,3 +149,15 @@ def resized(data: bytes, side: int, quality: int = 80) -> bytes:
 def clean_caption(text: str | None, config: Any) -> str:
     """One line of text, trimmed; the caller refuses it when it is longer than PHOTO_CAPTION_MAX."""
     return " ".join((text or "").split())
+
+
+def fhir_attachment(photo: Any) -> dict[str, Any]:
+    """A stored photo as a FHIR R4 Attachment: the data inline (as the signature is), hash = base64 SHA-1 (FHIR's rule)."""
+    return {
+        "contentType": photo.content_type,
+        "data": base64.b64encode(photo.data).decode("ascii"),
+        "size": len(photo.data),
+        "hash": base64.b64encode(hashlib.sha1(photo.data).digest()).decode("ascii"),  # noqa: S324 - FHIR says SHA-1
+        **({"title": photo.caption} if photo.caption else {}),
+        "creation": photo.created_at.isoformat(timespec="seconds"),
+    }

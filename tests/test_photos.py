@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import select
@@ -281,3 +283,124 @@ def test_a_pdf_without_photos_has_no_photo_page(app):
     with app.app_context():
         text, _ = pdf_text(renders.ensure_pdf(submission))
     assert "PATIENT'S PHOTOS" not in text
+
+
+# --- exports, erasure, purge, key rotation, request size ---------------------------------------------------------------
+
+def test_fhir_carries_each_photo_as_a_value_attachment_with_content_type_and_sha1_hash(app, as_role):  # noqa: F811
+    import base64
+    import hashlib
+
+    from fhir.resources.R4B.bundle import Bundle
+
+    with_photos, without = add_submission(app), add_submission(app)
+    add_submission_photo(app, with_photos.id, caption="Scar on my chin")
+    add_submission_photo(app, with_photos.id, caption="", content=png())
+    response = as_role("physician").get("/staff/export?format=fhir")
+    raw = next(e["resource"] for e in json.loads(response.data)["entry"] if e["resource"]["id"] == with_photos.id)
+    raw_items = [i for s in raw["item"] for i in s["item"] if i["linkId"] == "patient-photos"]
+    assert base64.b64decode(raw_items[0]["answer"][0]["valueAttachment"]["hash"]) == hashlib.sha1(
+        base64.b64decode(raw_items[0]["answer"][0]["valueAttachment"]["data"])).digest()
+    bundle = Bundle.model_validate_json(response.data)  # still a valid R4 bundle
+    resources = {entry.resource.id: entry.resource for entry in bundle.entry}
+    skin = next(s for s in resources[with_photos.id].item if s.linkId == "section-skin")
+    (item,) = [i for i in skin.item if i.linkId == "patient-photos"]
+    first, second = (answer.valueAttachment for answer in item.answer)
+    with app.app_context():
+        stored_photos = photos_store.for_submission(app.extensions["intake.store"], with_photos.id, with_data=True)
+    for attachment, photo in zip((first, second), stored_photos, strict=True):
+        data = attachment.data  # fhir.resources has decoded the base64 already
+        assert data == photo.data and attachment.contentType == "image/jpeg" and attachment.size == len(data)
+        assert attachment.hash == hashlib.sha1(data).digest()
+        assert Image.open(io.BytesIO(data)).getexif().get_ifd(GPS_IFD) == {}
+    assert first.title == "Scar on my chin" and second.title is None
+    other = [i.linkId for s in resources[without.id].item for i in s.item]
+    assert "patient-photos" not in other
+    # The Questionnaire declares the item the responses use.
+    items = [i for s in app.test_client().get("/api/questionnaire").json["item"] for i in s["item"]]
+    assert {"linkId": "patient-photos", "text": "Photos of what concerns the patient", "type": "attachment",
+            "repeats": True} in items
+
+
+def test_the_zip_of_pdfs_has_the_photos_on_each_pdfs_photo_page(app, as_role):  # noqa: F811
+    import zipfile
+
+    submission = add_submission(app)
+    add_submission_photo(app, submission.id, caption="Rolling scars on the cheek")
+    client = as_role("physician")
+    response = client.get("/staff/export?format=pdf-zip")
+    assert response.status_code == 302  # a ZIP is always a job (run at once here)
+    response = client.get(response.location + "/download")
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    (name,) = [n for n in archive.namelist() if n.endswith(".pdf")]
+    text, reader = pdf_text(archive.read(name))
+    assert "PATIENT'S PHOTOS" in text and "Photo 1: Rolling scars on the cheek" in text
+    assert sum(len(page.images) for page in reader.pages) >= 1
+
+
+def test_erasing_a_submission_erases_its_photos(app, as_role):  # noqa: F811
+    from intake.retention import erasure
+
+    submission, kept = add_submission(app), add_submission(app)
+    add_submission_photo(app, submission.id)
+    add_submission_photo(app, kept.id)
+    with app.app_context():
+        _erased, removed = erasure.erase(app, app.extensions["intake.store"], submission.id, "duplicate")
+    assert removed["photos"] == 1
+    assert [p.submission_id for p in stored(app)] == [kept.id]
+
+
+def test_expired_drafts_take_their_photos_with_them(app, patient):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from intake import retention
+    from intake.models import Draft, utcnow
+
+    walk_to_photos(patient)
+    upload(patient.client, {"photo-1": (png(), "a.png")})
+    store = app.extensions["intake.store"]
+    with store.writing() as session:
+        session.execute(update(Draft).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
+    assert retention.run_periodic(app)["drafts"] == 1
+    assert stored(app) == []
+
+
+def test_key_rotation_reseals_photos_and_they_still_read(app):
+    from intake.crypto import rotation
+
+    submission = add_submission(app)
+    add_submission_photo(app, submission.id, caption="Before rotation")
+    before = [(p.caption, p.data) for p in stored(app)]
+    keyring = app.extensions["intake.keyring"]
+    old = keyring.active_id
+    new = keyring.add_key()
+    keyring.refresh(force=True)
+    store = app.extensions["intake.store"]
+    with app.app_context():
+        assert rotation.pending(store, keyring, Path(app.instance_path)).rows["photos"] == 1
+        done = rotation.reseal(store, keyring, Path(app.instance_path))
+    assert done.rows["photos"] == 1 and new != old
+    with store.engine.connect() as conn:
+        caption, data, key_id = conn.exec_driver_sql("SELECT caption, data, key_id FROM photos").one()
+    assert key_id == new and bytes(data)[5:5 + len(new)].decode() == new and bytes(caption)[5:5 + len(new)].decode() == new
+    assert [(p.caption, p.data) for p in stored(app)] == before
+
+
+def test_only_the_photo_page_accepts_a_big_request(app, patient):
+    walk_to_photos(patient)
+    big = b"x" * (2 * 1024 * 1024)  # four times MAX_CONTENT_LENGTH, far under the photo page's own limit
+    page = patient.client.get("/intake/skin")
+    response = patient.client.post("/intake/skin", data={**hidden_fields(page.text), "goals": big.decode()})
+    assert response.status_code == 413 and "That was too much to send at once" in response.text
+    start = patient.client.post("/intake/start", data={"csrf_token": "x", "filler": big.decode()})
+    assert start.status_code == 413
+    # The same size on the photo page is read, and its photo stored.
+    response = upload(patient.client, {"photo-1": (jpeg_with_gps(size=(1200, 900)) + b"\0" * len(big), "big.jpg")})
+    assert response.status_code == 302 and len(stored(app)) == 1
+    # Past the photo page's own limit (3 files of 10 MB and a little): a page for people, not a 500.
+    app.config["PHOTO_REQUEST_MAX_BYTES"] = 1024 * 1024
+    response = upload(patient.client, {"photo-2": (b"\0" * (1024 * 1024 + 1), "huge.jpg")})
+    assert response.status_code == 413 and "too large to send together" in response.text
+    assert "add your photos one at a time" in response.text
