@@ -404,3 +404,14 @@ def test_only_the_photo_page_accepts_a_big_request(app, patient):
     response = upload(patient.client, {"photo-2": (b"\0" * (1024 * 1024 + 1), "huge.jpg")})
     assert response.status_code == 413 and "too large to send together" in response.text
     assert "add your photos one at a time" in response.text
+
+
+def test_the_photo_page_and_its_messages_are_in_spanish(app):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es-MX,es;q=0.9"
+    patient = Patient(client)
+    walk_to_photos(patient)
+    page = client.get("/intake/photos").text
+    assert "Fotos (opcional)" in page and "Elija una foto" in page and "Agregar y seguir en esta página" in page
+    response = upload(client, {"photo-1": (b"not a picture", "foto.jpg")})
+    assert "No pudimos leer este archivo como una foto" in error_page(response, "photo-1")
