@@ -415,3 +415,16 @@ def test_the_photo_page_and_its_messages_are_in_spanish(app):
     assert "Fotos (opcional)" in page and "Elija una foto" in page and "Agregar y seguir en esta página" in page
     response = upload(client, {"photo-1": (b"not a picture", "foto.jpg")})
     assert "No pudimos leer este archivo como una foto" in error_page(response, "photo-1")
+
+
+def test_the_review_page_shows_the_photos_and_a_way_back_to_them(app, patient):
+    walk_to_photos(patient)
+    assert "No photos added." in patient.client.get("/intake/review").text
+    upload(patient.client, {"photo-1": (png(), "a.png")}, captions={"photo-1": "Melasma on the forehead"})
+    review = patient.client.get("/intake/review").text
+    (photo,) = stored(app)
+    assert "Melasma on the forehead" in review and f'src="/intake/photos/{photo.id}.jpg"' in review
+    assert 'href="/intake/photos?from=review"' in review
+    page = patient.client.get("/intake/photos?from=review")
+    response = patient.client.post("/intake/photos", data={**hidden_fields(page.text), "from": "review", "action": "next"})
+    assert response.location.endswith("/intake/review")

@@ -147,7 +147,13 @@ def _not_found():
     return current_app.response_class(_("Not found"), status=404, mimetype="text/plain")
 
 
+def draft_photos(draft_id: int) -> list:
+    """The review page's list of this draft's photos (no bytes: each thumbnail is its own draft-bound request)."""
+    return photos_store.for_draft(get_store(), draft_id)
+
+
 def register(bp: Blueprint) -> None:
+    bp.add_app_template_global(draft_photos, "draft_photos")
     bp.add_url_rule("/intake/photos", "photos", photos, methods=["GET", "POST"])
     bp.add_url_rule("/intake/photos/<int:photo_id>.jpg", "photo_thumbnail", thumbnail)
     input_guard.allow_large_body(ENDPOINT, request_limit)
