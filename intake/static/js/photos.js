@@ -61,7 +61,8 @@
     Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
     if (box) { box.hidden = false; }
     var xhr = new XMLHttpRequest();
-    xhr.open("POST", form.action);
+    // getAttribute: form.action would be the buttons named "action".
+    xhr.open("POST", form.getAttribute("action"));
     xhr.upload.onprogress = function (event) {
       if (!event.lengthComputable || !bar) { return; }
       var percent = Math.round(100 * event.loaded / event.total);
@@ -72,7 +73,7 @@
       if (xhr.status >= 200 && xhr.status < 300 && xhr.responseURL) {
         window.location.assign(xhr.responseURL);  // saved: show the page the server sent us on to
       } else if (!replaceMain(xhr.responseText)) {
-        form.submit();
+        HTMLFormElement.prototype.submit.call(form);
       }
     };
     xhr.onerror = function () {
