@@ -27,6 +27,7 @@ ACTIONS = {
     "list_viewed": "Viewed the submission list",
     "submission_opened": "Opened a submission",
     "pdf_downloaded": "Downloaded a PDF",
+    "photo_viewed": "Viewed a patient's photo",
     "pdf_rerender": "Asked for a fresh PDF",
     "export": "Exported submissions",
     "export_requested": "Asked for an export (prepared in the background)",

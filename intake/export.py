@@ -28,6 +28,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from . import audit, fhir, questionnaire_ext, zonemap
+from . import photos as photo_mod
 from .conditions import is_empty
 from .crypto import files
 from .db import get_store
@@ -326,12 +327,15 @@ def _fhir_item(q: Questionnaire, question: Question, value: Any) -> list[dict[st
     return [{"linkId": question.link_id, "text": question.text, "answer": _fhir_answers(q, question, value)}]
 
 
-def questionnaire_response(row: Any, q: Questionnaire) -> dict[str, Any]:
+def questionnaire_response(row: Any, q: Questionnaire, photos: list | None = None) -> dict[str, Any]:
     """One submission as a FHIR R4 QuestionnaireResponse, grouped by section like the Questionnaire."""
     answers = zonemap.current(row.answers or {})
     sections = []
     for section in q.sections:
         items = [i for question in section.questions for i in _fhir_item(q, question, answers.get(question.link_id))]
+        if photos and fhir.photo_items(section):  # issue 13: the patient's photos, as attachments
+            items.append({"linkId": photo_mod.FHIR_LINK_ID, "text": photo_mod.FHIR_TEXT,
+                          "answer": [{"valueAttachment": photo_mod.fhir_attachment(p)} for p in photos]})
         if items:
             sections.append({"linkId": fhir.section_link_id(section), "text": section.title, "item": items})
     canonical = canonical_url(row.questionnaire_id, current_app.config["FHIR_BASE_URL"])
@@ -350,8 +354,12 @@ def stream_fhir(rows: Iterable[Any], q: Questionnaire) -> Iterator[bytes]:
             "timestamp": _iso(dt.datetime.now(dt.UTC))}
     yield (json.dumps(head, separators=(",", ":"))[:-1] + ',"entry":[').encode("utf-8")
     separator = ""
+    from .store import photos as photos_store
+
+    with_photos = photos_store.any_submitted(get_store())  # one look-up, not one per row, when no one sent photos
     for row in rows:
-        entry = {"fullUrl": f"urn:uuid:{row.id}", "resource": questionnaire_response(row, q)}
+        photos = photos_store.for_submission(get_store(), row.id, with_data=True) if with_photos else None
+        entry = {"fullUrl": f"urn:uuid:{row.id}", "resource": questionnaire_response(row, q, photos)}
         yield (separator + json.dumps(entry, ensure_ascii=False, separators=(",", ":"))).encode("utf-8")
         separator = ","
     yield b"]}"

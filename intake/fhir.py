@@ -147,10 +147,19 @@ def questionnaire(q: Questionnaire, base: str = DEFAULT_BASE_URL) -> dict[str, A
         "subjectType": ["Patient"],
         "item": [
             {"linkId": section_link_id(s), "text": s.title, "type": "group",
-             "item": [item(q, question) for question in s.questions]}
+             "item": [item(q, question) for question in s.questions] + photo_items(s)}
             for s in q.sections
         ],
     }
+
+
+def photo_items(section: Section) -> list[dict[str, Any]]:
+    """The patient's optional photos (issue 13): an attachment item at the end of the section they follow."""
+    from .photos import FHIR_LINK_ID, FHIR_SECTION, FHIR_TEXT
+
+    if section.id != FHIR_SECTION:
+        return []
+    return [{"linkId": FHIR_LINK_ID, "text": FHIR_TEXT, "type": "attachment", "repeats": True}]
 
 
 EMERGENCY_CONTACT = {"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "C", "display": "Emergency Contact"}

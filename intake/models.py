@@ -130,6 +130,28 @@ class RenderedPdf(EncryptedRow, Base):
 Index("ix_rendered_pdfs_submission_fingerprint", RenderedPdf.submission_id, RenderedPdf.fingerprint)
 
 
+class Photo(EncryptedRow, Base):
+    """A photo the patient added (issue 13): re-encoded JPEG without EXIF, sealed like the answers.
+
+    It belongs to a draft while the form is filled in, then to the submission (moved in the submit's
+    transaction). Read and written only in store/photos.py; never served from a public URL.
+    """
+
+    __tablename__ = "photos"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    caption: Mapped[str] = mapped_column(EncryptedText("photos.caption"), default="")
+    data: Mapped[bytes] = mapped_column(EncryptedBytes("photos.data"), deferred=True)
+    content_type: Mapped[str] = mapped_column(String(40), default="image/jpeg")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    width: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ExportJob(Base):
     """A large export made by a worker; its bytes are kept in export_parts until it expires."""
 

@@ -24,6 +24,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import answers as answers_mod
+from . import photos as photo_mod
 from . import questionnaire_ext, screening, summary
 from .db import get_store
 from .store import submissions
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent / "pdf_assets"
 TEMPLATE = Path(__file__).resolve().parent.parent / "templates" / "pdf" / "summary.html"
 SIGNATURE_URL = "intake-signature:drawn.png"
+PHOTO_URL = "intake-photo:{}.jpg"  # the patient's photos (issue 13), handed over in memory like the signature
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish (español)"}
 PAGE_SIZES = ("Letter", "A4")
 
@@ -40,14 +42,17 @@ PAGE_SIZES = ("Letter", "A4")
 class AssetsOnlyFetcher(URLFetcher):
     """Deny every URL except files inside intake/pdf_assets and the in-memory signature."""
 
-    def __init__(self, signature: bytes | None = None) -> None:
-        super().__init__(allowed_protocols=("file", "intake-signature"), allow_redirects=False)
+    def __init__(self, signature: bytes | None = None, photos: dict[str, bytes] | None = None) -> None:
+        super().__init__(allowed_protocols=("file", "intake-signature", "intake-photo"), allow_redirects=False)
         self.signature = signature
+        self.photos = photos or {}
         self.denied = 0
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         if url == SIGNATURE_URL and self.signature:
             return URLFetcherResponse(url, self.signature, {"Content-Type": "image/png"})
+        if url in self.photos:
+            return URLFetcherResponse(url, self.photos[url], {"Content-Type": "image/jpeg"})
         parts = urlsplit(url)
         if parts.scheme == "file":
             path = Path(url2pathname(parts.path)).resolve()
@@ -88,8 +93,9 @@ class Renderer:
         self.template_version = template_version()
         self.max_pages: int | None = None
 
-    def write(self, html: str, signature: bytes | None = None) -> bytes:
-        source = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=AssetsOnlyFetcher(signature))
+    def write(self, html: str, signature: bytes | None = None, photos: dict[str, bytes] | None = None) -> bytes:
+        fetcher = AssetsOnlyFetcher(signature, photos)
+        source = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher)
         options = {"stylesheets": [self.css], **({"pdf_variant": self.pdf_variant} if self.pdf_variant else {})}
         document = source.render(font_config=self.font_config, **options)
         if self.max_pages and len(document.pages) > self.max_pages:
@@ -112,13 +118,21 @@ def current_flags(submission: Any) -> tuple[list[dict], str]:
     return flags, screening.RULES_VERSION
 
 
-def summary_html(submission: Any, data: dict) -> str:
+def summary_html(submission: Any, data: dict, photos: list | None = None) -> str:
     """The summary page as HTML, through Flask's autoescaping Jinja."""
     return render_template(
         "pdf/summary.html", s=data, clinic=current_app.config["CLINIC_NAME"],
         language_name=LANGUAGE_NAMES.get(submission.language, submission.language),
         signature_url=SIGNATURE_URL, answer_sections=summary.entries(data["sections"]),
+        photos=[{"url": PHOTO_URL.format(n), "caption": p.caption} for n, p in enumerate(photos or [], 1)],
     )
+
+
+def submission_photos(submission: Any) -> list:
+    """The submission's photos with their bytes (issue 13); none for a submission that was never stored."""
+    from .store import photos as photos_store
+
+    return photos_store.for_submission(get_store(), submission.id, with_data=True) if submission.id else []
 
 
 def render_summary(submission: Any) -> bytes:
@@ -128,7 +142,11 @@ def render_summary(submission: Any) -> bytes:
         submissions.update_flags(get_store(), submission.id, flags, version)
         submission.flags, submission.rules_version = flags, version
     data = summary.build(submission, questionnaire_ext.get(), flags=flags)
-    return renderer().write(summary_html(submission, data), data["signature"]["drawing"])
+    photos = submission_photos(submission)
+    # Small on the page: re-scaled once more, so three photos add a few hundred KB, not megabytes.
+    images = {PHOTO_URL.format(n): photo_mod.resized(p.data, photo_mod.PDF_SIZE, 75) for n, p in enumerate(photos, 1)}
+    extra = {"photos": images} if images else {}
+    return renderer().write(summary_html(submission, data, photos), data["signature"]["drawing"], **extra)
 
 
 def _settings() -> tuple[str, ...]:

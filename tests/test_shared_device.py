@@ -15,8 +15,8 @@ IDLE = 15 * 60
 # What patient A typed that patient B must never see.
 PRIVATE = ("López", "maria.lopez@example.com", "1986-04-12", "+1 555 201 3344", "Levothyroxine", "Penicillin",
            "My Botox wears off fast", "/intake/resume/")
-FORM_PAGES = ["/intake/about-you", "/intake/medical-history", "/intake/neurotoxin", "/intake/skin", "/intake/review",
-              "/intake/consent"]
+FORM_PAGES = ["/intake/about-you", "/intake/medical-history", "/intake/neurotoxin", "/intake/skin", "/intake/photos",
+              "/intake/review", "/intake/consent"]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from intake.store import jobs as jobs_store
+from tests.photo_support import add_submission_photo
 from tests.staff_support import add_submission, as_role, csrf, fake_pdf, users  # noqa: F401
 
 PUBLIC_PREFIXES = ("patient.", "api.")
@@ -74,6 +75,7 @@ MATRIX = [
     ("staff.logout", "POST", "/staff/logout", {}, {S, P, A}),
     ("staff.detail", "GET", "/staff/submissions/{sid}", None, {P, A}),
     ("staff.pdf", "GET", "/staff/submissions/{sid}.pdf", None, {P, A}),
+    ("staff.photos.photo", "GET", "/staff/submissions/{sid}/photos/{pid}.jpg", None, {P, A}),
     ("staff.rerender", "POST", "/staff/submissions/{sid}/render", {}, {P, A}),
     ("staff.review", "POST", "/staff/submissions/{sid}/review", {"note": "ok"}, {P, A}),
     ("staff.admin.users", "GET", "/staff/admin/users", None, {A}),
@@ -123,7 +125,8 @@ def test_role_endpoint_matrix(app, users, as_role, fake_pdf, role, endpoint, met
             jobs_store.record_failure(app.extensions["intake.store"], "intake.renders.render_pdf", [submission.id],
                                       "RuntimeError")
             failure_id = jobs_store.open_failures(app.extensions["intake.store"])[0].id
-    url = path.format(sid=submission.id, uid=users[S].id, eid=export_id, fid=failure_id)
+    photo_id = add_submission_photo(app, submission.id) if "{pid}" in path else 0
+    url = path.format(sid=submission.id, uid=users[S].id, eid=export_id, fid=failure_id, pid=photo_id)
     if method == "GET":
         response = client.get(url)
     else:

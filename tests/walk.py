@@ -127,4 +127,14 @@ def walk_to_consent(patient) -> None:
     for section_id in SECTIONS:
         response = patient.post(section_id, PAGES[section_id])
         assert response.status_code == 302, f"{section_id} did not validate"
+    skip_photos(patient)
     assert patient.client.get("/intake/review").status_code == 200
+
+
+def skip_photos(patient) -> None:
+    """The optional photos page (issue 13), after the skin section: Next without adding any."""
+    from tests.conftest import hidden_fields
+
+    page = patient.client.get("/intake/photos")
+    response = patient.client.post("/intake/photos", data={**hidden_fields(page.text), "action": "next"})
+    assert response.status_code == 302 and response.location.endswith("/intake/review")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..store import Store, maintenance
 from ..store import exports as exports_store
+from ..store import photos as photos_store
 from ..store import retention as retention_store
 
 # Reasons an administrator may give; a short list, never free text (free text invites patient data).
@@ -81,6 +82,7 @@ def _stored_exports(app: Flask, erased: Erased) -> int:
 register(Eraser("rendered PDFs", rows=lambda session, erased: retention_store.delete_rendered_pdfs(session, erased.id)))
 register(Eraser("prepared exports", rows=lambda session, erased: exports_store.delete_made_since(session, erased.submitted_at)))
 register(Eraser("stored export files", files=_stored_exports))
+register(Eraser("photos", rows=lambda session, erased: photos_store.delete_for_submission(session, erased.id)))
 
 
 def erase(app: Flask, store: Store, submission_id: str, reason: str, *, actor_id: int | None = None,

@@ -62,7 +62,10 @@ def save(store: Store, token: str, answers: dict, page: str, language: str | Non
 
 def purge_expired(store: Store) -> int:
     """Delete expired drafts; return how many."""
+    from .photos import delete_for_expired_drafts
+
     with store.writing() as session:
+        delete_for_expired_drafts(session)  # their photos first (issue 13)
         return session.execute(delete(Draft).where(Draft.expires_at <= utcnow())).rowcount
 
 

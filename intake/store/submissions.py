@@ -16,6 +16,7 @@ from ..conditions import as_date
 from ..models import Draft, Submission, utcnow
 from . import Store
 from . import audit as audit_store
+from . import photos as photos_store
 from .drafts import hash_token
 
 # No I, L, O, U, 0 or 1: a reference is read aloud over the phone.
@@ -85,6 +86,7 @@ def submit(
                 audit_store.append(session, action="submitted", actor_email="patient", submission_id=submission.id,
                                    detail={"answers_sha256": submission.answers_sha256})
                 if draft_token:  # the draft's answers now live in the submission; nothing in this session holds it
+                    photos_store.move_to_submission(session, hash_token(draft_token), submission.id)  # issue 13
                     session.execute(delete(Draft).where(Draft.token_hash == hash_token(draft_token))
                                     .execution_options(synchronize_session=False))
             return submission, True

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .. import photos
 from . import input_guard
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,10 @@ def init_app(app: Flask) -> None:
     def too_large(error: HTTPException):
         if _staff():
             return _staff_page(413, "That was too much to send at once", "Please shorten what you typed and try again.")
+        if request.endpoint in input_guard.LARGE_BODIES:  # the photo page: the files together were too big
+            return _page(413, _("Those photos were too large to send together"),
+                         _("Please go back and add your photos one at a time, each under %(mb)s MB.",
+                           mb=photos.megabytes(photos.limit(current_app.config, "PHOTO_MAX_BYTES"))))
         return _page(413, _("That was too much to send at once"), _("Please shorten your longer answers and try again."))
 
     @app.errorhandler(input_guard.UnreadableInput)

@@ -10,7 +10,10 @@
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask, Request, current_app, request
@@ -41,6 +44,31 @@ class _PartsLimitedParser(FormDataParser):
 
 class IntakeRequest(Request):
     form_data_parser_class = _PartsLimitedParser
+
+    @property
+    def max_content_length(self) -> int | None:
+        # Decided by the matched endpoint, so whichever hook reads the body first (CSRF does) applies it.
+        if self._max_content_length is None and self.method == "POST" and (large := LARGE_BODIES.get(self.endpoint or "")):
+            return large(current_app.config)
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None):
+        # Uploaded files stay in memory (the request limit bounds them): a patient's photo never
+        # touches the disk unencrypted, as Werkzeug's spooled temporary file would let it.
+        return io.BytesIO()
+
+
+# Endpoints allowed a larger request than MAX_CONTENT_LENGTH, with a function of the config giving
+# their own limit (the photo upload page). Every other endpoint keeps the small one.
+LARGE_BODIES: dict[str, Callable[[Any], int]] = {}
+
+
+def allow_large_body(endpoint: str, limit: Callable[[Any], int]) -> None:
+    LARGE_BODIES[endpoint] = limit
 
 
 def _question_field(name: str) -> bool:

@@ -21,18 +21,27 @@ from ..kiosk import views as kiosk_views
 from ..questionnaire import Questionnaire, Section
 from ..store import drafts
 from . import draft_access, patient_access
+from . import photos as photo_views
 
 bp = Blueprint("patient", __name__)
 bp.before_request(kiosk_side.enforce_idle)
 bp.register_blueprint(kiosk_views.bp)  # nested: the kiosk's reset, "I'm still here" and "e-mail my link"
 patient_access.register(bp)  # "Continue as …?", the privacy notice, the kiosk's template context
 
+photo_views.register(bp)  # the optional photos page and its draft-bound thumbnails (issue 13)
+
 REVIEW = "review"
+PHOTOS_AFTER = "skin"
 
 
 def wizard(q: Questionnaire) -> list[str]:
-    """Page order: every section, then review, then the last section (consent and signature)."""
-    return [s.id for s in q.sections[:-1]] + [REVIEW, q.sections[-1].id]
+    """Page order: every section, then review, then the last section (consent and signature).
+
+    The optional photos page (intake.web.photos) follows the skin section, or comes just before the review.
+    """
+    pages = [s.id for s in q.sections[:-1]]
+    pages.insert(pages.index(PHOTOS_AFTER) + 1 if PHOTOS_AFTER in pages else len(pages), photo_views.PAGE)
+    return pages + [REVIEW, q.sections[-1].id]
 
 
 def _neighbour(q: Questionnaire, page: str, step: int) -> str | None:
@@ -44,6 +53,8 @@ def _neighbour(q: Questionnaire, page: str, step: int) -> str | None:
 def _page_url(page: str | None) -> str:
     if page is None:
         return url_for(".start")
+    if page == photo_views.PAGE:
+        return url_for(".photos")
     return url_for(".review") if page == REVIEW else url_for(".section", section_id=page)
 
 

@@ -34,7 +34,7 @@ from ..store import audit as audit_store
 from ..store import drafts, search
 from ..store import staff as staff_store
 from ..store import submissions as submissions_store
-from . import admin, erasure, errors, exports, jobs_admin, present, protection
+from . import admin, erasure, errors, exports, jobs_admin, present, protection, staff_photos
 from . import mfa as mfa_views
 from .present import all_answers, clinic_time, display_name, filters_from, flag_counts, sorted_flags, staff_context
 
@@ -278,6 +278,7 @@ bp.register_blueprint(mfa_views.bp)
 bp.register_blueprint(kiosk_views.bp)
 bp.register_blueprint(exports.bp)
 bp.register_blueprint(jobs_admin.bp)
+bp.register_blueprint(staff_photos.bp)  # /staff/submissions/<id>/photos/<n>.jpg (issue 13)
 
 
 def init_app(app: Flask) -> None:

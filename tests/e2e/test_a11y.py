@@ -62,6 +62,8 @@ def test_every_patient_page_passes_axe(live_server, new_context):
     next_page(page, "/intake/skin")
     fill(page, PAGES["skin"])
     check(page, "skin", problems)
+    next_page(page, "/intake/photos")
+    check(page, "photos", problems)
     next_page(page, "/intake/review")
     check(page, "review", problems)
     page.get_by_role("link", name="Continue to consent and signature").click()
@@ -117,7 +119,7 @@ def test_every_staff_page_passes_axe(live_server, new_context):
 def test_every_input_has_a_label_and_every_choice_group_a_fieldset_and_legend(live_server, page):
     page.goto(live_server.url + "/")
     press(page, "Start")
-    for path in ("about-you", "medical-history", "neurotoxin", "skin", "consent"):
+    for path in ("about-you", "medical-history", "neurotoxin", "skin", "photos", "consent"):
         page.goto(f"{live_server.url}/intake/{path}")
         unlabelled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
             .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))

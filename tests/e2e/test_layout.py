@@ -30,6 +30,7 @@ def walk_to_review(page: Page, base: str, about: dict | None = None) -> None:
     fill(page, PAGES["neurotoxin"])
     next_page(page, "/intake/skin")
     fill(page, PAGES["skin"])
+    next_page(page, "/intake/photos")  # optional: skipped
     next_page(page, "/intake/review")
 
 

@@ -86,6 +86,7 @@ def test_patient_fills_the_whole_form_on_a_phone_and_resumes_on_another_device(l
     _two_rows_without_a_page_load(page)
     next_page(page, "/intake/skin")
     fill(page, PAGES["skin"])
+    next_page(page, "/intake/photos")  # optional: skipped
     next_page(page, "/intake/review")
     expect(page.get_by_role("heading", name="Check your answers")).to_be_visible()
     page.get_by_role("link", name="Continue to consent and signature").click()
@@ -115,6 +116,7 @@ def test_the_same_form_works_with_javascript_off(live_server, new_context):
     expect(page.locator('[name="neurotoxin-0-neurotoxin_product"]')).to_have_value("abobotulinumtoxinA")
     next_page(page, "/intake/skin")
     fill(page, PAGES["skin"])
+    next_page(page, "/intake/photos")  # optional: skipped
     next_page(page, "/intake/review")
     page.get_by_role("link", name="Continue to consent and signature").click()
     fill(page, PAGES["consent"])
