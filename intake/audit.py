@@ -58,6 +58,7 @@ ACTIONS = {
     "kiosk_ended": "Ended kiosk mode on a device",
     "submitted": "Patient submitted the form",
     "submission_verified": "Verified a submission's seal",
+    "history_carried": "Carried a returning patient's earlier answers into a new form (staff invitation)",
 }
 
 
