@@ -1,7 +1,7 @@
 """Returning patients: a staff-issued invitation starts a form with the earlier history carried forward.
 
 Owns: which answers are carried (the `carry_forward: true` questions of the questionnaire, never
-identity or consent), the record of what was carried and confirmed (answers["_carried"], see carry.py),
+identity or consent), the record of what was carried and confirmed (answers["_carried"], see history.py),
 and the patient-side rules: each carried section asks "Is this still right?", and the review page and
 submit refuse while one is unconfirmed (intake.returning.flow, used by intake.web.patient).
 
@@ -22,7 +22,7 @@ from .. import audit, questionnaire_ext
 from ..models import Draft
 from ..store import Store, submissions
 from ..store import carried as carried_store
-from .carry import CARRIED, carried_sections, carry, confirm, record_of, unconfirmed
+from .history import CARRIED, carried_sections, carry, confirm, record_of, unconfirmed
 
 __all__ = ["CARRIED", "carry", "carried_sections", "confirm", "record_of", "start_carried_draft", "unconfirmed"]
 

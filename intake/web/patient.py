@@ -19,6 +19,7 @@ from ..kiosk import current_device
 from ..kiosk import patient_side as kiosk_side
 from ..kiosk import views as kiosk_views
 from ..questionnaire import Questionnaire, Section
+from ..returning import flow as carried_flow
 from ..store import drafts
 from . import draft_access, patient_access
 
@@ -142,7 +143,7 @@ def render_section(q: Questionnaire, section: Section, form: Any, token: str, dr
         client_conditional=client,
         pages=wizard(q), page=section.id, is_last=section is q.sections[-1],
         from_review=request.values.get("from") == REVIEW, notice=notice,
-        error_items=error_items, today=dt.date.today(),
+        error_items=error_items, today=dt.date.today(), carried=carried_flow.page_note(draft.answers, section.id),
     ), status
 
 
@@ -234,12 +235,18 @@ def section(section_id: str):
         return render_section(q, section, form, token, draft, status=422)
     if is_last:
         return _submit(q, token, draft, answers)
+    answers = carried_flow.confirm_page(section, answers)  # saving a carried page confirms it, edited or not
     following = REVIEW if request.form.get("from") == REVIEW else _neighbour(q, section.id, 1)
     drafts.save(get_store(), token, answers, following)
     return redirect(_page_url(following))
 
 
 def _submit(q: Questionnaire, token: str, draft: Any, answers: dict):
+    if carried_flow.waiting(answers):  # a returning patient's carried history is confirmed or changed first
+        drafts.save(get_store(), token, answers, REVIEW)
+        flash(_("Please check the answers we brought forward from your last form before you submit. "
+                "They are marked below."), "error")
+        return redirect(url_for(".review"))
     failing = forms.section_errors(q, answers)
     if failing:
         drafts.save(get_store(), token, answers, REVIEW)
@@ -271,6 +278,7 @@ def review():
     failing.pop(q.sections[-1].id, None)  # consent is signed after the review
     return render_template(
         "patient/review.html", q=q, draft=draft, token=token, failing=failing, ticket=draft_access.page_ticket(token),
+        unconfirmed=carried_flow.waiting(draft.answers),
         sections=q.sections[:-1], pages=wizard(q), page=REVIEW,
         format_answer=answers_mod.format_answer, translate=_,
     )
