@@ -87,3 +87,24 @@ def confirm(section: Section, answers: Mapping[str, Any], now: dt.datetime) -> d
         "changed": _digest(now_values) != record["digest"],
     }
     return {**answers, CARRIED: carried}
+
+
+def note(record: Mapping[str, Any]) -> str:
+    """What the physician reads next to a carried section (English, terse, like the rest of the PDF)."""
+    if not record.get("confirmed"):
+        state = "NOT confirmed by the patient"
+    elif record.get("changed"):
+        state = "changed and confirmed by the patient"
+    else:
+        state = "confirmed by the patient"
+    return f"Carried forward from {record['from']}, {state}"
+
+
+def notes_for(answers: Mapping[str, Any] | None, link_ids: list[str] | tuple[str, ...]) -> str:
+    """The note for a block of the summary showing `link_ids`, if any of them was carried; else ""."""
+    carried = (answers or {}).get(CARRIED)
+    if not isinstance(carried, dict):
+        return ""
+    texts = [note(record) for record in (carried.get("sections") or {}).values()
+             if set(record.get("link_ids") or ()) & set(link_ids)]
+    return "; ".join(dict.fromkeys(texts))
