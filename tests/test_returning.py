@@ -149,6 +149,12 @@ def test_a_carried_page_asks_is_this_still_right_filled_in(app, client):
     assert ">Yes, this is still right</button>" in page.text
     assert '<input checked id="allergies-0"' in page.text
     assert "Levothyroxine 50 mcg daily" in page.text
+    # Each carried question is tagged; this visit's (pregnancy, skin problems now, smoking) are not.
+    tags = page.text.split('<p class="carried-tag">From your last form</p>')
+    assert len(tags) == 7
+    tagged = [re.search(r'data-link-id="(\w+)"', part).group(1) for part in tags[1:]]
+    assert tagged == ["conditions", "medications", "retinoid_last_use", "other_medications", "allergies",
+                      "other_allergies"]
     # Identity is never carried: the first page is empty apart from what the appointment gives.
     about = client.get("/intake/about-you")
     assert "Is this still right?" not in about.text
@@ -224,6 +230,7 @@ def test_spanish_pages_ask_in_spanish(app, client, patient):
     assert "¿Sigue siendo correcto?" in page.text
     assert "12 de marzo de 2026" in page.text
     assert ">Sí, sigue siendo correcto</button>" in page.text
+    assert "De su formulario anterior" in page.text
     review = client.get("/intake/review")
     assert "¿Sigue siendo correcto? Confírmelo o cámbielo." in review.text
 

@@ -19,11 +19,12 @@ def source_date(record: Mapping[str, Any]) -> str:
 
 
 def page_note(answers: Mapping[str, Any], section_id: str) -> dict | None:
-    """What the page says about its carried answers: their date and whether they are confirmed; None if none."""
+    """What the page says about its carried answers: their date, which, and whether confirmed; None if none."""
     record = record_of(answers, section_id)
     if record is None:
         return None
-    return {"date": source_date(record), "confirmed": bool(record.get("confirmed"))}
+    return {"date": source_date(record), "confirmed": bool(record.get("confirmed")),
+            "link_ids": set(record.get("link_ids") or ())}
 
 
 def confirm_page(section: Section, answers: Mapping[str, Any]) -> dict[str, Any]:
