@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from .. import answers as answers_mod
 from .. import forms, i18n, questionnaire_ext
 from .. import submission as submitting
+from ..appointments import landing as appointment_landing
 from ..conditions import referenced_ids
 from ..db import get_store
 from ..kiosk import current_device
@@ -26,6 +27,7 @@ bp = Blueprint("patient", __name__)
 bp.before_request(kiosk_side.enforce_idle)
 bp.register_blueprint(kiosk_views.bp)  # nested: the kiosk's reset, "I'm still here" and "e-mail my link"
 patient_access.register(bp)  # "Continue as …?", the privacy notice, the kiosk's template context
+appointment_landing.register(bp)  # /i/<token>: a staff-issued invitation (intake.appointments)
 
 REVIEW = "review"
 
