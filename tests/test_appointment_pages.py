@@ -357,3 +357,12 @@ def test_the_prefilled_page_posts_like_any_other(app, client):
     client.get(f"/i/{issue(app, appointment)}")
     page = client.get("/intake/about-you")
     assert hidden_fields(page.text)["csrf_token"]
+
+
+def test_the_invitation_pages_speak_spanish(app):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    assert "Este enlace ya no funciona" in client.get("/i/unknown-link").text
+    appointment = make(app, language="es")
+    page = client.get(client.get(f"/i/{issue(app, appointment)}").location)
+    assert "Rellenamos lo que sabemos por su cita" in html.unescape(page.text)

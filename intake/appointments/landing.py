@@ -16,7 +16,8 @@ from __future__ import annotations
 import importlib
 import logging
 
-from flask import Blueprint, current_app, redirect, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template
+from flask_babel import gettext as _
 
 from .. import appointments, i18n, questionnaire_ext
 from ..db import get_store
@@ -75,6 +76,8 @@ def invitation(token: str):
     draft_token = drafts.reissue_token(store, draft.id) if draft is not None else None
     if draft_token is None:
         draft_token, draft = _start(appointment)
+        flash(_("Welcome. We filled in what we know from your booking: please check it and correct anything "
+                "that is not right."), "info")
     rows.opened(store, appointment.id, draft.id, utcnow())
     draft_access.remember(draft_token)
     from ..web.patient import _page_url
