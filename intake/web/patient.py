@@ -235,14 +235,14 @@ def section(section_id: str):
         drafts.save(get_store(), token, answers_mod.prune(q, forms.merge(section, draft.answers, page_ok)), section.id)
         return render_section(q, section, form, token, draft, status=422)
     if is_last:
-        return _submit(q, token, draft, answers)
+        return _submit(q, token, draft, answers, validated=section.id)
     following = REVIEW if request.form.get("from") == REVIEW else _neighbour(q, section.id, 1)
     drafts.save(get_store(), token, answers, following)
     return redirect(_page_url(following))
 
 
-def _submit(q: Questionnaire, token: str, draft: Any, answers: dict):
-    failing = forms.section_errors(q, answers)
+def _submit(q: Questionnaire, token: str, draft: Any, answers: dict, validated: str):
+    failing = forms.section_errors(q, answers, validated={validated})
     if failing:
         drafts.save(get_store(), token, answers, REVIEW)
         flash(_("Some answers need your attention before you can submit. They are marked below."), "error")
