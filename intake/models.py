@@ -302,3 +302,40 @@ class MailRequest(Base):
     language: Mapped[str] = mapped_column(String(10), default="en")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Appointment(EncryptedRow, Base):
+    """A visit the clinic booked, and the invitation that binds its form to it (intake.appointments).
+
+    Patient fields are encrypted; the invitation token is stored as its SHA-256 only. The draft and
+    the submission are bound here, so the drafts and submissions tables are untouched.
+    """
+
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visit_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    treatments: Mapped[str] = mapped_column(String(20))  # neurotoxin | microneedling | both | consultation
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    patient_name: Mapped[str] = mapped_column(EncryptedText("appointments.patient_name"))
+    email: Mapped[str | None] = mapped_column(EncryptedText("appointments.email"))
+    mobile: Mapped[str | None] = mapped_column(EncryptedText("appointments.mobile"))
+    earlier_submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    token_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    invited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="SET NULL"), index=True)
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AppointmentMail(Base):
+    """One e-mail sent for an appointment (kind: invitation, reminder-72h, reminder-24h, ...): sent once."""
+
+    __tablename__ = "appointment_mails"
+    __table_args__ = (UniqueConstraint("appointment_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
