@@ -61,6 +61,9 @@ class Draft(EncryptedRow, Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     # Wrong dates of birth typed to reopen it on a shared device; the resume link resets it (intake.web.draft_access).
     unlock_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The hash of the link last e-mailed for it (intake/mail): opening that link makes it the resume token,
+    # so a kiosk still working on the draft is not cut off when the e-mail goes out (store.drafts.issue_mail_token).
+    mail_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 # Carried in the dashboard's indexes, so filters are tested on the index entry before any row is read.

@@ -1,8 +1,9 @@
 """The one place a patient asks for an e-mail: their resume link, sent by the mail jobs (intake/mail).
 
-The request is an outbound_mail row (the address encrypted) and a job. The job mints a fresh resume
-token for the draft when it sends (store.drafts.reissue_token), so no secret link waits in the
-database or the queue, and records the outcome on the row.
+The request is an outbound_mail row (the address encrypted) and a job. The job mints a link for the
+draft when it sends (store.drafts.issue_mail_token), so no secret link waits in the database or the
+queue, and records the outcome on the row. The kiosk keeps working on the draft; opening the e-mailed
+link makes it the draft's resume token.
 """
 
 from __future__ import annotations

@@ -59,6 +59,18 @@ def describe(app: Flask) -> str:
             "as .eml files instead of being sent.")
 
 
+def send_invitation(appointment_id: int) -> int | None:
+    """Queue the appointment's invitation e-mail (the seam intake.appointments.notify calls); None without an address."""
+    from ..db import get_store
+    from ..store import appointments as appointment_rows
+    from .jobs import queue
+
+    appointment = appointment_rows.get(get_store(), appointment_id)
+    if appointment is None or not appointment.email:
+        return None
+    return queue("invitation", address=appointment.email, language=appointment.language, appointment_id=appointment_id)
+
+
 def init_app(app: Flask) -> None:
     for key, value in SETTINGS.items():
         app.config.setdefault(key, value)

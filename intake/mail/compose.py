@@ -84,11 +84,11 @@ def message(template: str, *, to: str, language: str, subject: Callable[[], str]
     msg["To"] = to
     msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     msg["Message-ID"] = make_msgid(domain=urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost")
-    msg["Content-Language"] = language
     if current_app.config.get("CLINIC_EMAIL"):
         msg["Reply-To"] = current_app.config["CLINIC_EMAIL"]
     if automatic:
         msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
+    msg["Content-Language"] = language  # after the content: set_content() clears Content-* headers
     return msg

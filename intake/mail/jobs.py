@@ -71,7 +71,15 @@ def send(mail_id: int) -> str | None:
 
 @jobs.task(retries=RETRIES, retry_delay=RETRY_DELAY, retry_backoff=2, priority=jobs.NORMAL)
 def send_mail(mail_id: int) -> None:
+    """One try. A row that failed for good runs again only when an administrator retries the job (Jobs page)."""
+    revive(mail_id)
     send(mail_id)
+
+
+def revive(mail_id: int) -> None:
+    mail = outbox.get(mail_id)
+    if mail is not None and mail.status == "failed":
+        outbox.retry(mail_id)
 
 
 def queue(kind: str, **fields) -> int | None:
@@ -92,6 +100,7 @@ def notify_submitted(submission_id: str) -> None:
         pass  # recorded by an earlier try of this job: send() sends it only if it is still queued
     mail = outbox.by_once_key(once_key)
     if mail is not None:
+        revive(mail.id)
         send(mail.id)
 
 
