@@ -61,6 +61,9 @@ class Draft(EncryptedRow, Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     # Wrong dates of birth typed to reopen it on a shared device; the resume link resets it (intake.web.draft_access).
     unlock_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The hash of the link last e-mailed for it (intake/mail): opening that link makes it the resume token,
+    # so a kiosk still working on the draft is not cut off when the e-mail goes out (store.drafts.issue_mail_token).
+    mail_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 # Carried in the dashboard's indexes, so filters are tested on the index entry before any row is read.
@@ -227,6 +230,31 @@ class AuditEvent(Base):
     # Unique: each row has exactly one successor, so the chain cannot fork.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OutboundMail(EncryptedRow, Base):
+    """One e-mail the app sends (intake/mail): queued on the request path, sent by a job, recorded here.
+
+    The recipient is patient data (or a staff address): encrypted. No body and no link is stored: the
+    job builds the message, minting a fresh token where it carries a link, when it sends. `once_key`
+    makes a send happen at most once ("reminder_72h:<appointment id>", "submitted:<submission id>",
+    "digest:<date>"): NULL for sends staff may repeat (invitations, resume links).
+    """
+
+    __tablename__ = "outbound_mail"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # invitation, reminder, resume_link, submitted, digest
+    once_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    appointment_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    draft_id: Mapped[int | None] = mapped_column(Integer)
+    submission_id: Mapped[str | None] = mapped_column(String(36))
+    address: Mapped[str | None] = mapped_column(EncryptedText("outbound_mail.address"))
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))  # an exception class name, never a message
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 track_key_ids(Base)

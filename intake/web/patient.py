@@ -99,6 +99,7 @@ def start_over():
 
 @bp.get("/intake/resume/<token>")
 def resume(token: str):
+    drafts.take_mail_token(get_store(), token)  # an e-mailed link (intake/mail) becomes the resume token
     draft = drafts.get(get_store(), token)
     if draft is None:
         return render_template("patient/resume_missing.html"), 404
