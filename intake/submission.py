@@ -9,6 +9,7 @@ from flask import current_app
 
 from . import questionnaire_ext, renders, screening
 from .db import get_store
+from .mail import jobs as mail_jobs
 from .models import Draft, Submission
 from .store import submissions
 
@@ -27,8 +28,8 @@ def submit(draft: Draft, draft_token: str, answers: dict, language: str) -> Subm
 
     The draft is the one loaded at the start of the request: a concurrent
     submit may already have deleted it, and its submit token still decides.
-    The PDF is only enqueued after the commit, and a failure to enqueue
-    never fails the patient's submit (the sweep finds it later).
+    The PDF is claimed in the same commit and enqueued after it; a failure to
+    enqueue never fails the patient's submit (the sweep finds it later).
     """
     store = get_store()
     q = questionnaire_ext.get()
@@ -43,7 +44,9 @@ def submit(draft: Draft, draft_token: str, answers: dict, language: str) -> Subm
         rules_version=screening.RULES_VERSION,
         language=language,
         draft_token=draft_token,
+        pdf_claim=renders.claim_at_submit,
     )
     if created:
         renders.submitted(submission)
+        mail_jobs.submitted(submission)  # one enqueue: the staff notification, if configured
     return submission

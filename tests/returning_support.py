@@ -1,7 +1,8 @@
 """Returning patients in tests: an earlier submission, and the staff invitation's call that carries it forward.
 
-Until the invitation landing (issue 12, appointments) drives it, `invite` stands in for it: it calls the
-entry point exactly as the landing does, then opens the draft by its resume link in the test client.
+`invite` calls the entry point as the invitation landing (intake.appointments.landing, GET /i/<token>) does,
+then opens the draft by its resume link, so the page tests need no appointment; test_returning_invitation.py
+goes through the real landing.
 """
 
 from __future__ import annotations
