@@ -24,7 +24,8 @@ from ..store import Store, submissions
 from ..store import carried as carried_store
 from .history import CARRIED, carried_sections, carry, confirm, record_of, unconfirmed
 
-__all__ = ["CARRIED", "carry", "carried_sections", "confirm", "record_of", "start_carried_draft", "unconfirmed"]
+__all__ = ["CARRIED", "EarlierSubmissionMissing", "carried_sections", "carry", "confirm", "record_of", "start_carried_draft",
+           "unconfirmed"]
 
 
 class EarlierSubmissionMissing(LookupError):
