@@ -45,6 +45,7 @@ PORT ?= 5000
 run: setup
 	$(BIN)/flask --app app init-db
 	$(BIN)/flask --app app demo-admin
+	@$(BIN)/flask --app app mail-status
 	@echo "Serving http://127.0.0.1:$(PORT) with one job worker. Ctrl-C stops both."
 	@bash -c 'trap "kill \$$(jobs -p) 2>/dev/null; wait" EXIT; \
 	  $(BIN)/flask --app app worker & \

@@ -26,7 +26,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     # export_jobs, renders and retention declare jobs, so they are imported before jobs.init_app binds them.
-    from . import crypto, db, export_jobs, i18n, jobs, pdf, questionnaire_ext, renders, retention, security  # noqa: F401
+    from . import crypto, db, export_jobs, i18n, jobs, mail, pdf, questionnaire_ext, renders, retention, security  # noqa: F401
+    from .mail import jobs as mail_jobs  # noqa: F401 - declares the mail jobs
     from .web import input_guard
 
     security.init_app(app)
@@ -38,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     pdf.init_app(app)
     renders.init_app(app)
     export_jobs.init_app(app)
+    mail.init_app(app)
     jobs.init_app(app)  # after the modules that declare jobs
 
 

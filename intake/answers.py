@@ -15,6 +15,11 @@ from typing import Any
 from . import conditions
 from .questionnaire import Question, Questionnaire
 
+# Keys starting with "_" are the app's notes kept with the answers (never a link_id, which starts with a letter):
+# "_carried" records what a returning patient's form carried forward and what they confirmed (intake.returning).
+# Forms never read or write them, so a patient cannot post one.
+RESERVED_PREFIX = "_"
+
 
 def is_enabled(question: Question, answers: Mapping[str, Any]) -> bool:
     """Return whether `question` applies given the other answers."""
@@ -22,7 +27,7 @@ def is_enabled(question: Question, answers: Mapping[str, Any]) -> bool:
 
 
 def prune(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop unknown keys, empty answers and answers to questions that are hidden.
+    """Drop unknown keys, empty answers and answers to questions that are hidden; keep the app's notes ("_…").
 
     Hiding can cascade (a hidden answer can hide another question), so this
     repeats until nothing changes.
@@ -32,7 +37,8 @@ def prune(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str,
     while True:
         hidden = [q.link_id for q in questionnaire.questions() if q.link_id in kept and not is_enabled(q, kept)]
         if not hidden:
-            return kept
+            notes = {k: v for k, v in answers.items() if k.startswith(RESERVED_PREFIX)}
+            return {**kept, **notes}
         for link_id in hidden:
             del kept[link_id]
 

@@ -38,6 +38,7 @@ LIMITS = {
     "patient.section": Rule("RATELIMIT_SUBMIT", methods=("POST",)),
     "patient.resume": Rule("RATELIMIT_RESUME"),
     "patient.photos": Rule("RATELIMIT_SUBMIT", methods=("POST",)),
+    "patient.invitation": Rule("RATELIMIT_RESUME"),  # /i/<token>, a staff-issued invitation
     "staff.login": Rule("RATELIMIT_LOGIN", methods=("POST",), failures_only=True),
 }
 

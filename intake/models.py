@@ -61,6 +61,9 @@ class Draft(EncryptedRow, Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     # Wrong dates of birth typed to reopen it on a shared device; the resume link resets it (intake.web.draft_access).
     unlock_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The hash of the link last e-mailed for it (intake/mail): opening that link makes it the resume token,
+    # so a kiosk still working on the draft is not cut off when the e-mail goes out (store.drafts.issue_mail_token).
+    mail_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 # Carried in the dashboard's indexes, so filters are tested on the index entry before any row is read.
@@ -251,6 +254,31 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+class OutboundMail(EncryptedRow, Base):
+    """One e-mail the app sends (intake/mail): queued on the request path, sent by a job, recorded here.
+
+    The recipient is patient data (or a staff address): encrypted. No body and no link is stored: the
+    job builds the message, minting a fresh token where it carries a link, when it sends. `once_key`
+    makes a send happen at most once ("reminder_72h:<appointment id>", "submitted:<submission id>",
+    "digest:<date>"): NULL for sends staff may repeat (invitations, resume links).
+    """
+
+    __tablename__ = "outbound_mail"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))  # invitation, reminder, resume_link, submitted, digest
+    once_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    appointment_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    draft_id: Mapped[int | None] = mapped_column(Integer)
+    submission_id: Mapped[str | None] = mapped_column(String(36))
+    address: Mapped[str | None] = mapped_column(EncryptedText("outbound_mail.address"))
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))  # an exception class name, never a message
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 track_key_ids(Base)
 class RecoveryCode(Base):
     """A one-time MFA recovery code, stored as an argon2id hash; used_at is set when it is spent."""
@@ -299,3 +327,40 @@ class MailRequest(Base):
     language: Mapped[str] = mapped_column(String(10), default="en")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Appointment(EncryptedRow, Base):
+    """A visit the clinic booked, and the invitation that binds its form to it (intake.appointments).
+
+    Patient fields are encrypted; the invitation token is stored as its SHA-256 only. The draft and
+    the submission are bound here, so the drafts and submissions tables are untouched.
+    """
+
+    __tablename__ = "appointments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visit_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    treatments: Mapped[str] = mapped_column(String(20))  # neurotoxin | microneedling | both | consultation
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    patient_name: Mapped[str] = mapped_column(EncryptedText("appointments.patient_name"))
+    email: Mapped[str | None] = mapped_column(EncryptedText("appointments.email"))
+    mobile: Mapped[str | None] = mapped_column(EncryptedText("appointments.mobile"))
+    earlier_submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    token_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    invited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("drafts.id", ondelete="SET NULL"), index=True)
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AppointmentMail(Base):
+    """One e-mail sent for an appointment (kind: invitation, reminder-72h, reminder-24h, ...): sent once."""
+
+    __tablename__ = "appointment_mails"
+    __table_args__ = (UniqueConstraint("appointment_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,7 +34,7 @@ QUESTION_KEYS = {
     "link_id", "type", "text", "help", "required", "max_length", "min", "max", "choices",
     "enable_when", "items", "repeats", "max_repeats", "widget", "format", "autocomplete",
     "inputmode", "not_future", "not_past", "scored", "signature", "accept", "max_bytes", "short", "link",
-    "required_message", "zones",
+    "required_message", "zones", "carry_forward",
 }
 # A phrase of a question's text can link to one of these patient pages (e.g. "privacy notice" -> /privacy).
 LINK_PAGES = {"privacy"}
@@ -94,6 +94,7 @@ class Question:
     link: dict | None = None  # {text: a phrase of `text`, page: one of LINK_PAGES}: that phrase becomes a link
     required_message: str = ""  # what to do when it is left blank; else validators.required_message() by type
     zones: tuple[Zone, ...] = ()  # zone-map only: the places a patient marks, each with its concerns (choices)
+    carry_forward: bool = False  # a returning patient's earlier answer is offered again, to confirm (intake.returning)
 
     @property
     def label(self) -> str:
@@ -220,6 +221,8 @@ def _question(raw: Any, where: str, in_group: str = "") -> Question:
     if link is not None and (not isinstance(link, dict) or set(link) != {"text", "page"} or link["page"] not in LINK_PAGES
                              or not isinstance(link["text"], str) or link["text"] not in raw["text"]):
         raise _fail(where, f"link needs text (a phrase of the question's text) and page (one of {sorted(LINK_PAGES)})")
+    if raw.get("carry_forward") and (in_group or qtype == "attachment" or raw.get("signature")):
+        raise _fail(where, "carry_forward is for whole questions (a group carries all its rows), never a signature")
     items: tuple[Question, ...] = ()
     if qtype == "group":
         if in_group:
@@ -262,6 +265,21 @@ def check_codes(cond: dict, where: str, by_id: dict[str, Question]) -> None:
             raise _fail(where, f"condition compares {link_id!r} to {value!r}, which is not one of its zones")
 
 
+def _check_carried(sections: list[Section], source: str) -> None:
+    """Identity (the first section) and consent (the last) are never carried forward, and a carried
+    question may only depend on carried questions (else it would arrive hidden, and be dropped)."""
+    carried = {q.link_id for s in sections for q in s.questions if q.carry_forward}
+    for index, section in enumerate(sections):
+        for question in section.questions:
+            if not question.carry_forward:
+                continue
+            where = f"{source}: link_id {question.link_id!r}"
+            if index in (0, len(sections) - 1):
+                raise _fail(where, "identity (the first section) and consent (the last) are never carried forward")
+            if question.enable_when and (missing := conditions.referenced_ids(question.enable_when) - carried):
+                raise _fail(where, f"a carried question may only depend on carried ones, not {sorted(missing)}")
+
+
 def parse(data: Any, source: str = "questionnaire") -> Questionnaire:
     """Build a validated Questionnaire from parsed YAML data."""
     if not isinstance(data, dict):
@@ -294,6 +312,7 @@ def parse(data: Any, source: str = "questionnaire") -> Questionnaire:
             raise _fail(f"{source}: link_id {question.link_id!r}", f"choices name unknown zones {unknown}")
         if question.enable_when is not None:
             _check_condition(question.enable_when, f"{source}: link_id {question.link_id!r}", by_id)
+    _check_carried(sections, source)
     return Questionnaire(str(data["id"]), str(data["version"]), data["title"], tuple(sections), by_id)
 
 

@@ -9,6 +9,7 @@ from flask import current_app
 
 from . import questionnaire_ext, renders, screening
 from .db import get_store
+from .mail import jobs as mail_jobs
 from .models import Draft, Submission
 from .store import submissions
 
@@ -47,4 +48,5 @@ def submit(draft: Draft, draft_token: str, answers: dict, language: str) -> Subm
     )
     if created:
         renders.submitted(submission)
+        mail_jobs.submitted(submission)  # one enqueue: the staff notification, if configured
     return submission

@@ -20,6 +20,7 @@ from . import seal as seal_mod
 from .answers import format_answer, is_enabled
 from .conditions import as_date, is_empty
 from .questionnaire import Questionnaire
+from .returning import history as carried
 
 TREATMENT_GROUPS = (("both", "Both treatments"), ("neurotoxin", "Neurotoxin"), ("micro-needling", "Micro-needling"))
 NONE_CODES = ("none",)
@@ -119,8 +120,31 @@ def _every_answer(q: Questionnaire, answers: dict) -> list[dict]:
             else:
                 items.append({"label": question.label, "text": format_answer(question, value)})
         if items:
-            sections.append({"title": section.title, "items": items})
+            sections.append({"title": section.title, "items": items, "carried": _carried_section(q, answers, section.id)})
     return sections
+
+
+def _carried_section(q: Questionnaire, answers: dict, section_id: str) -> str:
+    """ "Carried forward from <date>, confirmed by the patient: <the answers it covers>", or "" (intake.returning)."""
+    record = carried.record_of(answers, section_id)
+    if record is None:
+        return ""
+    labels = [q.by_id[i].label for i in record.get("link_ids", ()) if i in q.by_id]
+    ordered = [question.label for question in q.section(section_id).questions if question.label in labels]
+    return f"{carried.note(record)}: {', '.join(ordered)}"
+
+
+def _carried_blocks(q: Questionnaire, answers: dict) -> dict:
+    """Page 1's notes on answers a returning patient brought forward and confirmed."""
+    health = [i for i in ("conditions", "cancer_treatment_area", "medications", "other_medications") if i in answers]
+    named = [q.by_id[i].label for i in health if carried.notes_for(answers, [i]) and i in ("conditions", "medications")]
+    return {
+        "allergies": carried.notes_for(answers, ["allergies", "other_allergies"]),
+        "health": f"{carried.notes_for(answers, health)}: {', '.join(named)}" if named else "",
+        "neurotoxin": carried.notes_for(answers, ["neurotoxin_ever", "neurotoxin", "neurotoxin_full_result"]),
+        "skin": carried.notes_for(answers, [question.link_id for question in q.questions()
+                                            if question.scored == "fitzpatrick"]),
+    }
 
 
 def entries(sections: list[dict]) -> list[dict]:
@@ -137,7 +161,7 @@ def entries(sections: list[dict]) -> list[dict]:
                             for n, row in enumerate(item["rows"], 1))
             else:
                 rows.append({"label": item["label"], "text": item["text"]})
-        out.append({"title": section["title"], "entries": rows})
+        out.append({"title": section["title"], "entries": rows, "carried": section.get("carried", "")})
     return out
 
 
@@ -204,6 +228,7 @@ def build(submission: Any, questionnaire: Questionnaire, *, now: dt.datetime | N
             "routine": _labels(questionnaire, "skincare_routine", answers.get("skincare_routine")),
         },
         "sections": _every_answer(questionnaire, answers),
+        "carried": _carried_blocks(questionnaire, answers),
         "seal": seal_mod.seal(submission),
         "signature": {
             "name": answers.get("signature_name", ""),

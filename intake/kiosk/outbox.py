@@ -1,16 +1,16 @@
-"""The one place a patient asks for an e-mail: for now the request is recorded, and sending comes with issue 12.
+"""The one place a patient asks for an e-mail: their resume link, sent by the mail jobs (intake/mail).
 
-Issue 12 (SMTP through the job queue) replaces the body of queue_resume_link() with enqueueing a job.
-The job mints a fresh resume token for the draft when it sends (store.drafts.reissue_token), so no
-secret link waits in the database, and marks the row sent.
+The request is an outbound_mail row (the address encrypted) and a job. The job mints a link for the
+draft when it sends (store.drafts.issue_mail_token), so no secret link waits in the database or the
+queue, and records the outcome on the row. The kiosk keeps working on the draft; opening the e-mailed
+link makes it the draft's resume token.
 """
 
 from __future__ import annotations
 
 import re
 
-from ..db import get_store
-from ..models import MailRequest, utcnow
+from ..mail import jobs as mail_jobs
 
 ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -21,9 +21,7 @@ def valid_address(address: str) -> bool:
 
 def queue_resume_link(draft_id: int, address: str, language: str) -> None:
     """Ask for the draft's resume link to be e-mailed to `address` (never logged: it is patient data)."""
-    with get_store().writing() as session:
-        session.add(MailRequest(kind="resume_link", draft_id=draft_id, address=address.strip(), language=language,
-                                created_at=utcnow()))
+    mail_jobs.queue("resume_link", address=address.strip(), language=language, draft_id=draft_id)
 
 
 def masked(address: str) -> str:

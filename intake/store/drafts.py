@@ -102,6 +102,29 @@ def reset_unlock_failures(store: Store, token: str) -> None:
         session.execute(update(Draft).where(Draft.token_hash == hash_token(token)).values(unlock_failures=0))
 
 
+def issue_mail_token(store: Store, draft_id: int) -> str | None:
+    """A second link for the draft, to e-mail: the browser working on it keeps its token until this one is opened.
+
+    Issuing again replaces the previous e-mailed link. None if the draft is gone or expired.
+    """
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    with store.writing() as session:
+        found = session.execute(update(Draft).where(Draft.id == draft_id, Draft.expires_at > utcnow())
+                                .values(mail_token_hash=hash_token(token))).rowcount
+    return token if found else None
+
+
+def take_mail_token(store: Store, token: str | None) -> bool:
+    """The e-mailed link was opened: it becomes the draft's resume token (any other browser's stops working)."""
+    if not token or len(token) > 100:
+        return False
+    token_hash = hash_token(token)
+    with store.writing() as session:
+        return bool(session.execute(
+            update(Draft).where(Draft.mail_token_hash == token_hash, Draft.expires_at > utcnow())
+            .values(token_hash=token_hash, mail_token_hash=None, unlock_failures=0)).rowcount)
+
+
 def reissue_token(store: Store, draft_id: int) -> str | None:
     """Give the draft a new resume token (the old one stops working); for links sent by e-mail (issue 12)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)

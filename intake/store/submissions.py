@@ -15,6 +15,7 @@ from .. import answers as answers_mod
 from ..conditions import as_date
 from ..models import Draft, Submission, utcnow
 from . import Store
+from . import appointments as appointment_rows
 from . import audit as audit_store
 from . import photos as photos_store
 from .drafts import hash_token
@@ -86,8 +87,11 @@ def submit(
                 audit_store.append(session, action="submitted", actor_email="patient", submission_id=submission.id,
                                    detail={"answers_sha256": submission.answers_sha256})
                 if draft_token:  # the draft's answers now live in the submission; nothing in this session holds it
-                    photos_store.move_to_submission(session, hash_token(draft_token), submission.id)  # issue 13
-                    session.execute(delete(Draft).where(Draft.token_hash == hash_token(draft_token))
+                    draft_hash = hash_token(draft_token)
+                    photos_store.move_to_submission(session, draft_hash, submission.id)
+                    # An invited patient's appointment gets its submission in the same transaction (intake.appointments).
+                    appointment_rows.bind_submission_of_draft(session, draft_hash, submission.id)
+                    session.execute(delete(Draft).where(Draft.token_hash == draft_hash)
                                     .execution_options(synchronize_session=False))
             return submission, True
         except IntegrityError:

@@ -13,12 +13,14 @@ from werkzeug.datastructures import MultiDict
 from .. import answers as answers_mod
 from .. import forms, i18n, questionnaire_ext
 from .. import submission as submitting
+from ..appointments import landing as appointment_landing
 from ..conditions import referenced_ids
 from ..db import get_store
 from ..kiosk import current_device
 from ..kiosk import patient_side as kiosk_side
 from ..kiosk import views as kiosk_views
 from ..questionnaire import Questionnaire, Section
+from ..returning import flow as carried_flow
 from ..store import drafts
 from . import draft_access, patient_access
 from . import photos as photo_views
@@ -27,6 +29,7 @@ bp = Blueprint("patient", __name__)
 bp.before_request(kiosk_side.enforce_idle)
 bp.register_blueprint(kiosk_views.bp)  # nested: the kiosk's reset, "I'm still here" and "e-mail my link"
 patient_access.register(bp)  # "Continue as …?", the privacy notice, the kiosk's template context
+appointment_landing.register(bp)  # /i/<token>: a staff-issued invitation (intake.appointments)
 
 photo_views.register(bp)  # the optional photos page and its draft-bound thumbnails (issue 13)
 
@@ -108,6 +111,7 @@ def start_over():
 
 @bp.get("/intake/resume/<token>")
 def resume(token: str):
+    drafts.take_mail_token(get_store(), token)  # an e-mailed link (intake/mail) becomes the resume token
     draft = drafts.get(get_store(), token)
     if draft is None:
         return render_template("patient/resume_missing.html"), 404
@@ -153,7 +157,7 @@ def render_section(q: Questionnaire, section: Section, form: Any, token: str, dr
         client_conditional=client,
         pages=wizard(q), page=section.id, is_last=section is q.sections[-1],
         from_review=request.values.get("from") == REVIEW, notice=notice,
-        error_items=error_items, today=dt.date.today(),
+        error_items=error_items, today=dt.date.today(), carried=carried_flow.page_note(draft.answers, section.id),
     ), status
 
 
@@ -245,12 +249,18 @@ def section(section_id: str):
         return render_section(q, section, form, token, draft, status=422)
     if is_last:
         return _submit(q, token, draft, answers, validated=section.id)
+    answers = carried_flow.confirm_page(section, answers)  # saving a carried page confirms it, edited or not
     following = REVIEW if request.form.get("from") == REVIEW else _neighbour(q, section.id, 1)
     drafts.save(get_store(), token, answers, following)
     return redirect(_page_url(following))
 
 
 def _submit(q: Questionnaire, token: str, draft: Any, answers: dict, validated: str):
+    if carried_flow.waiting(answers):  # a returning patient's carried history is confirmed or changed first
+        drafts.save(get_store(), token, answers, REVIEW)
+        flash(_("Please check the answers we brought forward from your last form before you submit. "
+                "They are marked below."), "error")
+        return redirect(url_for(".review"))
     failing = forms.section_errors(q, answers, validated={validated})
     if failing:
         drafts.save(get_store(), token, answers, REVIEW)
@@ -282,6 +292,7 @@ def review():
     failing.pop(q.sections[-1].id, None)  # consent is signed after the review
     return render_template(
         "patient/review.html", q=q, draft=draft, token=token, failing=failing, ticket=draft_access.page_ticket(token),
+        unconfirmed=carried_flow.waiting(draft.answers),
         sections=q.sections[:-1], pages=wizard(q), page=REVIEW,
         format_answer=answers_mod.format_answer, translate=_,
     )

@@ -26,7 +26,7 @@ from intake.crypto.types import DIALECT_ATTRIBUTE
 from intake.zonemap import upgrade_answers
 
 revision = "0011"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,52 @@
+"""The seam to the mailer: ask for the invitation e-mail of an appointment, off the request path.
+
+If intake.mail (issue 12's e-mail transport) provides send_invitation(appointment_id), it is called:
+it enqueues the job that sends. Without it, the appointment is only marked invited: staff hand
+the link over themselves (copy or QR code).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from ..db import get_store
+from ..models import utcnow
+from ..store import appointments as rows
+
+log = logging.getLogger(__name__)
+
+
+def mailer():
+    """intake.mail's send_invitation, or None while there is no mailer."""
+    try:
+        module = importlib.import_module("intake.mail")
+    except ImportError:
+        return None
+    return getattr(module, "send_invitation", None)
+
+
+def queue_invitation(appointment_id: int) -> bool:
+    """Mark the appointment invited and enqueue its e-mail; True when an e-mail was queued."""
+    rows.mark_invited(get_store(), appointment_id, utcnow())
+    send = mailer()
+    if send is None:
+        return False
+    try:
+        queued = send(appointment_id)  # the outbound mail's id, or None (no address)
+    except Exception as exc:  # noqa: BLE001 - a queue failure never fails the staff page; the job sweep retries
+        log.warning("could not queue the invitation of appointment %s: %s", appointment_id, type(exc).__name__)
+        return False
+    return queued is not None
+
+
+def mail_states(appointment_ids: list[int]) -> dict[int, tuple[str, str, str | None]]:
+    """Each appointment's latest invitation or reminder e-mail as (kind, status, error), when intake.mail keeps them."""
+    if not appointment_ids:
+        return {}
+    try:
+        outbox = importlib.import_module("intake.mail.outbox")
+    except ImportError:
+        return {}
+    latest = getattr(outbox, "latest_for_appointments", None)
+    return latest(appointment_ids) if latest else {}

@@ -1,0 +1,146 @@
+"""Appointments: the visits the clinic booked and their invitation tokens (intake.appointments has the rules)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import Appointment, AppointmentMail, Draft, Submission, utcnow
+from . import Store, drafts
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def add(store: Store, **fields) -> Appointment:
+    with store.writing() as session:
+        appointment = Appointment(**fields)
+        session.add(appointment)
+    return appointment
+
+
+def get(store: Store, appointment_id: int) -> Appointment | None:
+    with store.reading() as session:
+        return session.get(Appointment, appointment_id)
+
+
+def set_token(store: Store, appointment_id: int, token_hash: str, expires_at: dt.datetime) -> bool:
+    """Replace the invitation token's hash (the old link stops working)."""
+    with store.writing() as session:
+        return session.execute(update(Appointment).where(Appointment.id == appointment_id)
+                               .values(token_hash=token_hash, token_expires_at=expires_at)).rowcount == 1
+
+
+def by_token_hash(store: Store, token_hash: str, now: dt.datetime) -> Appointment | None:
+    with store.reading() as session:
+        return session.scalar(select(Appointment).where(Appointment.token_hash == token_hash,
+                                                        Appointment.token_expires_at > now))
+
+
+def mark_invited(store: Store, appointment_id: int, at: dt.datetime) -> None:
+    with store.writing() as session:
+        session.execute(update(Appointment).where(Appointment.id == appointment_id).values(invited_at=at))
+
+
+def opened(store: Store, appointment_id: int, draft_id: int, at: dt.datetime) -> None:
+    """The patient opened the link: bind the draft; the first opening's time is kept."""
+    with store.writing() as session:
+        appointment = session.get(Appointment, appointment_id)
+        appointment.draft_id = draft_id
+        if appointment.opened_at is None:
+            appointment.opened_at = at
+
+
+def bind_submission(session: Session, draft_id: int, submission_id: str) -> int:
+    """Inside the submit's own transaction: the appointment of this draft now has its submission."""
+    return session.execute(
+        update(Appointment).where(Appointment.draft_id == draft_id, Appointment.submission_id.is_(None))
+        .values(submission_id=submission_id, draft_id=None)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def bind_submission_of_draft(session: Session, draft_token_hash: str, submission_id: str) -> int:
+    """The same, found by the draft's resume-token hash (store.submissions.submit, before it deletes the draft)."""
+    draft_id = select(Draft.id).where(Draft.token_hash == draft_token_hash).scalar_subquery()
+    return session.execute(
+        update(Appointment).where(Appointment.draft_id == draft_id, Appointment.submission_id.is_(None))
+        .values(submission_id=submission_id, draft_id=None)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+@dataclass
+class Row:
+    """An appointment with what its status needs: its draft's times and its submission's status."""
+
+    appointment: Appointment
+    draft_created_at: dt.datetime | None
+    draft_updated_at: dt.datetime | None
+    submission_status: str | None
+    reference: str | None
+
+
+def _rows(session: Session, statement) -> list[Row]:
+    statement = (statement.add_columns(Draft.created_at, Draft.updated_at, Submission.status, Submission.reference)
+                 .outerjoin(Draft, Draft.id == Appointment.draft_id)
+                 .outerjoin(Submission, Submission.id == Appointment.submission_id))
+    return [Row(*row) for row in session.execute(statement).all()]
+
+
+def between(store: Store, start: dt.datetime, end: dt.datetime, limit: int = 500) -> list[Row]:
+    """Appointments with start <= visit_at < end, soonest first (reads the visit_at index)."""
+    with store.reading() as session:
+        return _rows(session, select(Appointment).where(Appointment.visit_at >= start, Appointment.visit_at < end)
+                     .order_by(Appointment.visit_at, Appointment.id).limit(limit))
+
+
+def row(store: Store, appointment_id: int) -> Row | None:
+    with store.reading() as session:
+        found = _rows(session, select(Appointment).where(Appointment.id == appointment_id))
+    return found[0] if found else None
+
+
+def due_for_reminder(store: Store, now: dt.datetime, hours: int, kind: str) -> list[int]:
+    """Ids of invited appointments with no submission, visiting within `hours` from now, with no `kind` mail yet."""
+    sent = select(AppointmentMail.id).where(AppointmentMail.appointment_id == Appointment.id,
+                                            AppointmentMail.kind == kind)
+    with store.reading() as session:
+        return list(session.scalars(
+            select(Appointment.id).where(Appointment.visit_at > now,
+                                         Appointment.visit_at <= now + dt.timedelta(hours=hours),
+                                         Appointment.invited_at.is_not(None),
+                                         Appointment.submission_id.is_(None),
+                                         ~sent.exists())
+            .order_by(Appointment.visit_at, Appointment.id)))
+
+
+def record_mail(store: Store, appointment_id: int, kind: str) -> bool:
+    """Record that `kind` was sent for the appointment; False when it was recorded already (never send twice)."""
+    try:
+        with store.writing() as session:
+            session.add(AppointmentMail(appointment_id=appointment_id, kind=kind, sent_at=utcnow()))
+        return True
+    except IntegrityError:
+        return False
+
+
+def mails_sent(store: Store, appointment_id: int) -> list[str]:
+    with store.reading() as session:
+        return list(session.scalars(select(AppointmentMail.kind).where(AppointmentMail.appointment_id == appointment_id)))
+
+
+def start_draft(store: Store, *, page: str, language: str, answers: dict) -> tuple[str, Draft]:
+    """A new draft holding the appointment's prefilled answers; same shape as store.drafts.create."""
+    token = secrets.token_urlsafe(drafts.TOKEN_BYTES)
+    now = utcnow()
+    draft = Draft(token_hash=drafts.hash_token(token), submit_token=secrets.token_urlsafe(24), answers=answers,
+                  page=page, language=language, created_at=now, updated_at=now, expires_at=now + drafts.LIFETIME)
+    with store.writing() as session:
+        session.add(draft)
+    return token, draft

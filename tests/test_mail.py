@@ -1,0 +1,311 @@
+"""E-mail through a real SMTP server on 127.0.0.1: invitations, reminders, staff notifications, the digest,
+failures shown to staff, and the .eml folder when no server is configured."""
+# ruff: noqa: F811 - fixtures come from tests.mail_support and tests.staff_support
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import re
+import stat
+from email import policy
+
+from sqlalchemy import select
+from sqlalchemy import text as sql
+
+from intake import appointments, jobs, mail
+from intake.mail import jobs as mail_jobs
+from intake.mail import outbox, schedule
+from intake.models import JobFailure, OutboundMail, utcnow
+from intake.store import appointments as appointment_rows
+from tests.conftest import Patient, hidden_fields
+from tests.mail_support import (
+    HEALTH_WORDS,
+    NOTIFY,
+    book,
+    mail_app,  # noqa: F401
+    mail_app_for,
+    parts,
+    run_queue,
+    smtp,  # noqa: F401
+    whole_text,
+)
+from tests.staff_support import add_submission, csrf, login, make_user
+from tests.walk import PAGES, walk_to_consent
+
+LINK = re.compile(r"http://localhost/i/([A-Za-z0-9_-]{43})")
+
+
+def statuses(app) -> list[tuple[str, str]]:
+    with app.extensions["intake.store"].reading() as session:
+        return [(r.kind, r.status) for r in session.scalars(select(OutboundMail).order_by(OutboundMail.id))]
+
+
+def test_the_invitation_comes_as_text_and_html_in_the_patients_language_with_a_working_link(mail_app, smtp):
+    ids = {lang: book(mail_app, hours_ahead=96, language=lang, name="Maria Lopez") for lang in ("en", "es")}
+    with mail_app.app_context():
+        for appointment_id in ids.values():
+            assert mail.send_invitation(appointment_id) is not None
+    assert len(smtp.received) == 2
+    store = mail_app.extensions["intake.store"]
+    for (sender, recipients, message), (lang, appointment_id) in zip(smtp.received, ids.items(), strict=True):
+        assert sender == "forms@clinic.test" and recipients == ["maria.lopez@example.com"]
+        assert message["To"] == "maria.lopez@example.com" and message["Content-Language"] == lang
+        assert message["Reply-To"] == "hello@clinic.test"
+        assert message.get_content_type() == "multipart/alternative"
+        text, html = parts(message)
+        for body in (text, html):
+            assert "Test Clinic" in body and "+1 555 010 2000" in body and "hello@clinic.test" in body
+        (token,) = set(LINK.findall(text))
+        assert f'href="http://localhost/i/{token}"' in html, "the button and the text carry the same link"
+        with mail_app.app_context():
+            assert appointments.by_token(store, token).id == appointment_id, "the link opens this appointment"
+        everything = whole_text(message)
+        assert "maria" not in everything and "lopez" not in everything, "no name in the e-mail"
+        assert not [w for w in HEALTH_WORDS if w in everything], "no health information, no treatment"
+        if lang == "en":
+            assert message["Subject"] == "Your visit to Test Clinic: your form"
+            assert "Start my form" in text and "Your visit" in html
+        else:
+            assert message["Subject"] == "Su visita a Test Clinic: su formulario"
+            assert "Empezar mi formulario" in text and "Su visita" in html and "Start my form" not in html
+    assert statuses(mail_app) == [("invitation", "sent")] * 2
+
+
+def test_the_visit_date_is_spelled_in_the_clinics_zone_and_language(tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, CLINIC_TIMEZONE="America/New_York")
+    appointment_id = book(app, hours_ahead=48, language="es")
+    with app.app_context():
+        visit = appointment_rows.get(app.extensions["intake.store"], appointment_id).visit_at
+        mail.send_invitation(appointment_id)
+    local = visit.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
+    text, _html = parts(smtp.messages[0])
+    assert f"{local.day} de " in text and str(local.year) in text and local.strftime("%H:%M") in text
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_reminders_go_at_72_and_24_hours_once_each_even_when_the_job_runs_twice(mail_app, smtp):
+    soon = book(mail_app, hours_ahead=20, invited_hours_ago=100)  # due: the 24 h reminder (the 72 h one is passed)
+    later = book(mail_app, hours_ahead=60, invited_hours_ago=100)  # due: the 72 h reminder
+    far = book(mail_app, hours_ahead=200, invited_hours_ago=1)  # nothing due yet
+    fresh = book(mail_app, hours_ahead=50, invited_hours_ago=1)  # invited after the 72 h moment: no 72 h reminder
+    not_invited = book(mail_app, hours_ahead=30)
+    no_address = book(mail_app, hours_ahead=30, invited_hours_ago=100, email_address=None)
+    done = book(mail_app, hours_ahead=30, invited_hours_ago=100)
+    with mail_app.app_context():
+        add = add_submission(mail_app)
+        with mail_app.extensions["intake.store"].writing() as session:
+            session.execute(sql("UPDATE appointments SET submission_id = :s WHERE id = :a"), {"s": add.id, "a": done})
+        jobs.run_now(mail_jobs.send_due_mail)
+        jobs.run_now(mail_jobs.send_due_mail)  # a second worker, or a timer that fired twice
+    assert len(smtp.received) == 2
+    assert sorted(recipients for _f, recipients, _m in smtp.received) == [["maria.lopez@example.com"]] * 2
+    store = mail_app.extensions["intake.store"]
+    with mail_app.app_context():
+        assert sorted(appointment_rows.mails_sent(store, soon)) == ["reminder-24h", "reminder-72h"]
+        assert appointment_rows.mails_sent(store, later) == ["reminder-72h"]
+        assert appointment_rows.mails_sent(store, far) == []
+        assert appointment_rows.mails_sent(store, not_invited) == [] and appointment_rows.mails_sent(store, done) == []
+        assert appointment_rows.mails_sent(store, fresh) == ["reminder-72h"], "recorded as passed, not sent"
+        assert appointment_rows.mails_sent(store, no_address) == ["reminder-72h"], "no address: recorded, not sent"
+    for message in smtp.messages:
+        assert message["Subject"] == "Reminder: your form for your visit to Test Clinic"
+        text, html = parts(message)
+        assert "new link" in text and LINK.search(html)
+        assert not [w for w in HEALTH_WORDS if w in whole_text(message)]
+    # A day and a half later the 60 h and the 50 h appointments are within 24 h: their last reminder, once each.
+    with mail_app.app_context():
+        for _ in range(2):
+            schedule.run_due(utcnow() + dt.timedelta(hours=37))
+        for _ in range(2):
+            schedule.run_due(utcnow() + dt.timedelta(hours=50))
+    assert len(smtp.received) == 4
+    with mail_app.app_context():
+        assert sorted(appointment_rows.mails_sent(store, later)) == ["reminder-24h", "reminder-72h"]
+        assert sorted(appointment_rows.mails_sent(store, fresh)) == ["reminder-24h", "reminder-72h"]
+        assert appointment_rows.mails_sent(store, far) == [] and appointment_rows.mails_sent(store, done) == []
+
+
+def test_a_reminder_replaces_the_invitation_link(mail_app, smtp):
+    appointment_id = book(mail_app, hours_ahead=20, invited_hours_ago=100)
+    store = mail_app.extensions["intake.store"]
+    with mail_app.app_context():
+        mail.send_invitation(appointment_id)
+        jobs.run_now(mail_jobs.send_due_mail)
+        first, second = (LINK.search(parts(m)[0]).group(1) for m in smtp.messages)
+        assert appointments.by_token(store, first) is None, "only a hash is stored: the reminder re-issued the token"
+        assert appointments.by_token(store, second).id == appointment_id
+
+
+def test_the_spanish_reminder_is_in_spanish(mail_app, smtp):
+    book(mail_app, hours_ahead=20, invited_hours_ago=100, language="es")
+    with mail_app.app_context():
+        jobs.run_now(mail_jobs.send_due_mail)
+    (message,) = smtp.messages
+    assert message["Subject"] == "Recordatorio: su formulario para su visita a Test Clinic"
+    assert "Continuar mi formulario" in parts(message)[0] and message["Content-Language"] == "es"
+
+
+def test_the_send_reminders_command_sends_without_a_worker_and_never_twice(tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, JOBS_IMMEDIATE=False)
+    book(app, hours_ahead=20, invited_hours_ago=100)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["send-reminders"])
+    assert first.exit_code == 0 and "1 reminders" in first.output and "Sent 1 e-mail(s)" in first.output
+    second = runner.invoke(args=["send-reminders"])
+    assert "0 reminders" in second.output and "Sent 0" in second.output
+    assert len(smtp.received) == 1
+    assert run_queue(app) == 1 and len(smtp.received) == 1, "the job the command also queued finds it sent"
+    app.extensions["intake.store"].engine.dispose()
+
+
+def submit_form(client) -> None:
+    patient = Patient(client)
+    walk_to_consent(patient)
+    consent = client.get("/intake/consent").text
+    response = client.post("/intake/consent", data={**hidden_fields(consent), **PAGES["consent"], "action": "next"})
+    assert response.location == "/intake/thanks"
+
+
+def test_staff_are_told_of_a_submit_with_a_reference_and_no_name_or_answer(tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, JOBS_IMMEDIATE=False)
+    submit_form(app.test_client())
+    assert smtp.received == [], "the submit request sends nothing itself"
+    waiting = sorted(t.name.rsplit(".", 1)[-1] for t in jobs.huey_for(app).pending())
+    assert waiting == ["notify_submitted", "render_pdf"]
+    assert [t.args for t in jobs.huey_for(app).pending() if t.name.endswith("notify_submitted")][0][0]
+    with app.extensions["intake.store"].reading() as session:
+        reference, has_stop = session.execute(sql("SELECT reference, has_stop_flags FROM submissions")).one()
+    run_queue(app)
+    run_queue(app)  # a duplicate job, or a retry, sends nothing more
+    (sender, recipients, message), = smtp.received
+    assert recipients == [NOTIFY] and message["Auto-Submitted"] == "auto-generated"
+    assert message["Subject"] == f"Form submitted: {reference}"
+    body, html = parts(message)
+    assert reference in body and "Sign in to read it." in body and "Sign in to read it." in html
+    assert "http://localhost/staff/" in body
+    assert f"Stop flags: {'Yes' if has_stop else 'No'}" in body
+    assert f"Visit date: {PAGES['about-you']['visit_date']}" in body
+    everything = whole_text(message)
+    for answer in ("maria", "lópez", "lopez", "levothyroxine", "penicillin", "botox", "1986", "555 201", "lidocaine"):
+        assert answer not in everything, answer
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_no_notification_without_an_address(tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, NOTIFY_EMAIL="")
+    add = add_submission(app)
+    with app.app_context():
+        mail_jobs.submitted(add)
+    assert smtp.received == []
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_a_refused_email_is_retried_then_shown_to_staff_never_to_the_patient(tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, JOBS_IMMEDIATE=False)
+    smtp.refuse = "550 5.1.1 mailbox unavailable"
+    appointment_id = book(app, hours_ahead=96)
+    with app.app_context():
+        mail_id = mail.send_invitation(appointment_id)
+    assert run_queue(app) == 1
+    assert statuses(app) == [("invitation", "queued")], "one try failed: it will be tried again"
+    run_queue(app, include_scheduled=True)
+    store = app.extensions["intake.store"]
+    with store.reading() as session:
+        row = session.get(OutboundMail, mail_id)
+        assert (row.status, row.attempts, row.error) == ("failed", mail_jobs.RETRIES + 1, "SMTPRecipientsRefused")
+        (failure,) = session.scalars(select(JobFailure))
+    assert failure.task == "intake.mail.jobs.send_mail" and failure.args == [mail_id]
+    assert "maria" not in failure.error.lower() and "@" not in failure.error
+    with app.app_context():
+        assert outbox.latest_for_appointments([appointment_id]) == {
+            appointment_id: ("invitation", "failed", "SMTPRecipientsRefused")}
+    # Administrators see the job, without the address; they retry it once the address works.
+    admin = make_user(app, "admin")
+    client = app.test_client()
+    login(client, admin.email)
+    page = client.get("/staff/admin/jobs/").text
+    assert "send_mail" in page and "SMTPRecipientsRefused" in page and "maria" not in page.lower()
+    smtp.refuse = None
+    retried = client.post(f"/staff/admin/jobs/{failure.id}/retry", data={"csrf_token": csrf(page)})
+    assert retried.status_code == 302
+    run_queue(app)
+    assert len(smtp.received) == 1 and statuses(app) == [("invitation", "sent")]
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_without_smtp_the_emails_are_eml_files_in_a_private_folder(tmp_path, migrated_sqlite):
+    app = mail_app_for(tmp_path, migrated_sqlite, None, PUBLIC_URL="http://localhost")
+    appointment_id = book(app, hours_ahead=96, language="es")
+    with app.app_context():
+        mail.send_invitation(appointment_id)
+    folder = tmp_path / "mail"
+    (eml,) = folder.glob("*.eml")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and stat.S_IMODE(eml.stat().st_mode) == 0o600
+    assert "maria" not in eml.name.lower() and eml.name.endswith("-invitation.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["To"] == "maria.lopez@example.com" and message["Subject"].startswith("Su visita a Test Clinic")
+    assert LINK.search(parts(message)[0])
+    said = app.test_cli_runner().invoke(args=["mail-status"]).output
+    assert "no SMTP server configured" in said and str(folder) in said and ".eml" in said
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_the_recipient_is_encrypted_at_rest(mail_app, smtp):
+    appointment_id = book(mail_app, hours_ahead=96)
+    with mail_app.app_context():
+        mail.send_invitation(appointment_id)
+    with mail_app.extensions["intake.store"].engine.connect() as conn:
+        raw, key_id = conn.execute(sql("SELECT address, key_id FROM outbound_mail")).one()
+    assert b"maria" not in bytes(raw) and key_id
+
+
+def test_the_daily_digest_lists_tomorrows_missing_forms_by_time_once_a_day(tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, DIGEST_HOUR=0, CLINIC_TIMEZONE="UTC")
+    tomorrow = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(0), dt.UTC)
+    hours = [(tomorrow + dt.timedelta(hours=h) - utcnow()).total_seconds() / 3600 for h in (9.5, 14, 16)]
+    first, second, done = (book(app, hours_ahead=h, name=f"Patient Number{i}") for i, h in enumerate(hours))
+    sub = add_submission(app)
+    with app.extensions["intake.store"].writing() as session:
+        session.execute(sql("UPDATE appointments SET submission_id = :s WHERE id = :a"), {"s": sub.id, "a": done})
+    with app.app_context():
+        schedule.send_digest()
+        schedule.send_digest()
+    digests = [m for _f, to, m in smtp.received if to == [NOTIFY]]
+    assert len(digests) == 1
+    (message,) = digests
+    body, html = parts(message)
+    assert "2 appointment(s) with no form yet" in message["Subject"]
+    assert "09:30" in body and "14:00" in body and "16:00" not in body
+    assert "Sign in to see who." in body and "Sign in to see who." in html
+    assert "patient" not in whole_text(message).replace("a patient", "") and "number" not in whole_text(message)
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_the_kiosk_resume_link_is_sent_and_the_kiosk_keeps_the_draft_until_it_is_opened(tmp_path, migrated_sqlite,
+                                                                                        smtp):
+    from intake.kiosk import outbox as kiosk_outbox
+
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp)
+    kiosk = app.test_client()
+    Patient(kiosk).start()
+    store = app.extensions["intake.store"]
+    with store.reading() as session:
+        draft_id = session.execute(sql("SELECT id FROM drafts")).scalar_one()
+    with app.app_context():
+        kiosk_outbox.queue_resume_link(draft_id, "maria.lopez@example.com", "es")
+    (message,) = smtp.messages
+    assert message["Subject"] == "Su enlace para continuar su formulario – Test Clinic"
+    body, html = parts(message)
+    token = re.search(r"http://localhost/intake/resume/([A-Za-z0-9_-]{43})", body).group(1)
+    assert f'href="http://localhost/intake/resume/{token}"' in html
+    assert not [w for w in HEALTH_WORDS if w in whole_text(message)]
+    assert kiosk.get("/intake/about-you").status_code == 200, "sending the link does not cut the kiosk off"
+    home = app.test_client()
+    opened = home.get(f"/intake/resume/{token}")
+    assert opened.status_code == 302 and home.get(opened.location).status_code == 200
+    assert kiosk.get("/intake/about-you").status_code == 302, "once the link is opened, it alone holds the draft"
+    with store.reading() as session:
+        (row,) = session.scalars(select(OutboundMail))
+        assert (row.kind, row.status, row.draft_id) == ("resume_link", "sent", draft_id)
+    app.extensions["intake.store"].engine.dispose()
