@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -151,3 +151,16 @@ def start_draft(store: Store, *, page: str, language: str, answers: dict) -> tup
     with store.writing() as session:
         session.add(draft)
     return token, draft
+
+
+def delete_for_submission(session: Session, submission_id: str) -> int:
+    """Inside an erasure's transaction: the appointment bound to this submission goes with it."""
+    return session.execute(delete(Appointment).where(Appointment.submission_id == submission_id)
+                           .execution_options(synchronize_session=False)).rowcount
+
+
+def purge_unanswered_before(store: Store, cutoff: dt.datetime) -> int:
+    """Delete appointments whose visit was before `cutoff` and that never got a form; return how many."""
+    with store.writing() as session:
+        return session.execute(delete(Appointment).where(Appointment.visit_at < cutoff,
+                                                         Appointment.submission_id.is_(None))).rowcount
