@@ -423,3 +423,8 @@ def test_an_idle_invitation_form_locks_on_a_shared_device_and_the_link_opens_it_
     assert client.get("/intake/about-you").status_code == 302
     reopened = client.get(f"/i/{token}")
     assert reopened.location.endswith("/intake/about-you") and client.get("/intake/about-you").status_code == 200
+
+
+def test_the_dashboard_says_nothing_of_appointments_when_none_lack_a_form(app, as_role):
+    make(app, visit_at=utcnow() + dt.timedelta(days=3))
+    assert "no form yet, visit within 24 h" not in as_role("staff").get("/staff/").text
