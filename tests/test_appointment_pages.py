@@ -428,3 +428,19 @@ def test_an_idle_invitation_form_locks_on_a_shared_device_and_the_link_opens_it_
 def test_the_dashboard_says_nothing_of_appointments_when_none_lack_a_form(app, as_role):
     make(app, visit_at=utcnow() + dt.timedelta(days=3))
     assert "no form yet, visit within 24 h" not in as_role("staff").get("/staff/").text
+
+
+def test_an_import_can_send_the_invitations_to_those_with_an_email(app, as_role, monkeypatch):
+    from intake.appointments import notify
+
+    queued = []
+    monkeypatch.setattr(notify, "mailer", lambda: lambda appointment_id: queued.append(appointment_id) or len(queued))
+    client = as_role("staff")
+    data = (f"name,email,phone,date,time\nWith Mail,w@example.org,,{TOMORROW.isoformat()},10:00\n"
+            f"Phone Only,,+34 600 000 111,{TOMORROW.isoformat()},11:00\n").encode()
+    preview = upload(client, data, send="1")
+    fields = {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', preview.text)}
+    done = client.post("/staff/appointments/import", data=fields, follow_redirects=True)
+    assert "2 appointments added, 1 invitation on the way." in html.unescape(done.text)
+    with_mail = next(a for a in all_appointments(app) if a.patient_name == "With Mail")
+    assert queued == [with_mail.id] and with_mail.invited_at is not None
