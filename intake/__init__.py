@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     # export_jobs, renders and retention declare jobs, so they are imported before jobs.init_app binds them.
     from . import crypto, db, export_jobs, i18n, jobs, mail, pdf, questionnaire_ext, renders, retention, security  # noqa: F401
+    from .appointments import retention as appointment_retention  # noqa: F401 - its eraser and purge job
     from .mail import jobs as mail_jobs  # noqa: F401 - declares the mail jobs
     from .web import input_guard
 

@@ -66,6 +66,7 @@ ACTIONS = {
     "appointments_imported": "Imported appointments",
     "invitation_queued": "Sent an invitation",
     "invitation_link_shown": "Showed an invitation link or QR code",
+    "appointments_purged": "Deleted appointments that never got a form, past their keeping time",
 }
 
 

@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "en",
     # Purge submissions this many days after they were submitted; None keeps them (see README: local law).
     "RETENTION_DAYS": None,
+    "APPOINTMENT_KEEP_DAYS": 30,  # an appointment that never got a form is deleted this long after its visit
     # Shared devices and kiosks (intake/web/draft_access.py, intake/kiosk/).
     "DRAFT_IDLE_MINUTES": 15,  # a remembered draft locks after this long without a page of it
     "DRAFT_UNLOCK_TRIES": 5,  # wrong dates of birth before this browser forgets the draft

@@ -116,3 +116,51 @@ def test_status_follows_invitation_opening_saving_and_submission(app):
     with store.writing() as session:
         session.execute(text("UPDATE submissions SET status = 'reviewed'"))
     assert current() == "reviewed"
+
+
+def _bound(app, reason_visit_days=2):
+    from intake.store import drafts, submissions
+
+    store = _store(app)
+    appointment = make(app)
+    token, draft = drafts.create(store, page="about-you")
+    rows.opened(store, appointment.id, draft.id, utcnow())
+    submission, _ = submissions.submit(store, submit_token=draft.submit_token, questionnaire_id="q",
+                                       questionnaire_version="1", answers={"first_name": "Maria"}, draft_token=token)
+    assert rows.get(store, appointment.id).submission_id == submission.id  # bound in the submit's transaction
+    return appointment, submission
+
+
+def test_erasing_a_submission_at_the_patients_request_deletes_its_appointment(app):
+    from intake import retention
+
+    appointment, submission = _bound(app)
+    with app.app_context():
+        retention.erase(app, _store(app), submission.id, "patient_request")
+    assert rows.get(_store(app), appointment.id) is None
+
+
+def test_erasing_a_duplicate_keeps_the_booking_without_its_form(app):
+    from intake import retention
+
+    appointment, submission = _bound(app)
+    with app.app_context():
+        retention.erase(app, _store(app), submission.id, "duplicate")
+    kept = rows.get(_store(app), appointment.id)
+    assert kept is not None and kept.submission_id is None and kept.patient_name == "Maria Lopez"
+
+
+def test_appointments_without_a_form_are_purged_after_their_keeping_time(app):
+    from intake.appointments import retention as appointment_retention
+
+    now = utcnow()
+    old = make(app, visit_at=now - dt.timedelta(days=31))
+    recent = make(app, visit_at=now - dt.timedelta(days=5))
+    answered, _submission = _bound(app)
+    with _store(app).writing() as session:
+        session.execute(text("UPDATE appointments SET visit_at = :t WHERE id = :i"),
+                        {"t": (now - dt.timedelta(days=40)).replace(tzinfo=None), "i": answered.id})
+    with app.app_context():
+        assert appointment_retention.purge_past(_store(app), now) == 1
+    assert rows.get(_store(app), old.id) is None
+    assert rows.get(_store(app), recent.id) is not None and rows.get(_store(app), answered.id) is not None

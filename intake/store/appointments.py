@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -106,6 +106,13 @@ def row(store: Store, appointment_id: int) -> Row | None:
     return found[0] if found else None
 
 
+def count_without_form(store: Store, start: dt.datetime, end: dt.datetime) -> int:
+    """Appointments with start <= visit_at < end and no submission (a range of the visit_at index)."""
+    with store.reading() as session:
+        return session.scalar(select(func.count()).select_from(Appointment).where(
+            Appointment.visit_at >= start, Appointment.visit_at < end, Appointment.submission_id.is_(None)))
+
+
 def due_for_reminder(store: Store, now: dt.datetime, hours: int, kind: str) -> list[int]:
     """Ids of invited appointments with no submission, visiting within `hours` from now, with no `kind` mail yet."""
     sent = select(AppointmentMail.id).where(AppointmentMail.appointment_id == Appointment.id,
@@ -144,3 +151,16 @@ def start_draft(store: Store, *, page: str, language: str, answers: dict) -> tup
     with store.writing() as session:
         session.add(draft)
     return token, draft
+
+
+def delete_for_submission(session: Session, submission_id: str) -> int:
+    """Inside an erasure's transaction: the appointment bound to this submission goes with it."""
+    return session.execute(delete(Appointment).where(Appointment.submission_id == submission_id)
+                           .execution_options(synchronize_session=False)).rowcount
+
+
+def purge_unanswered_before(store: Store, cutoff: dt.datetime) -> int:
+    """Delete appointments whose visit was before `cutoff` and that never got a form; return how many."""
+    with store.writing() as session:
+        return session.execute(delete(Appointment).where(Appointment.visit_at < cutoff,
+                                                         Appointment.submission_id.is_(None))).rowcount

@@ -59,3 +59,35 @@ def test_an_invitation_opened_on_a_phone_is_submitted_and_shows_as_submitted(liv
     expect(row.get_by_role("button", name=re.compile("Link and QR code"))).to_have_count(0)
     stored = rows.row(store, appointment.id)
     assert appointments.status(stored) == "submitted" and stored.reference == reference
+
+
+def test_the_appointment_pages_pass_axe(live_server, new_context, tmp_path):
+    from tests.e2e.test_a11y import check
+
+    app, store = live_server.app, live_server.app.extensions["intake.store"]
+    with app.app_context():
+        appointments.create(store, patient_name="Axe Patient", email="axe@example.org",
+                            visit_at=utcnow() + dt.timedelta(hours=3), treatments="consultation", language="es")
+    create_staff(app, "axe.appointments@clinic.example", "staff")
+    problems: dict[str, list[str]] = {}
+    page = new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "axe.appointments@clinic.example")
+    page.goto(live_server.url + "/staff/appointments/")
+    check(page, "staff appointments", problems)
+    page.locator("tr", has_text="Axe Patient").get_by_role("button", name=re.compile("Link and QR code")).click()
+    check(page, "staff appointment link and QR code", problems)
+    page.goto(live_server.url + "/staff/appointments/new")
+    page.get_by_role("button", name="Add the appointment").click()
+    check(page, "staff add appointment, with errors", problems)
+    bookings = tmp_path / "bookings.csv"
+    bookings.write_text("name,email,phone,date,time\nAna,ana@example,,2020-01-01,10:00\n", encoding="utf-8")
+    page.goto(live_server.url + "/staff/appointments/import")
+    check(page, "staff appointment import", problems)
+    page.set_input_files("#i-file", str(bookings))
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".preview-errors")).to_be_visible()
+    check(page, "staff appointment import preview, with errors", problems)
+    patient = new_context(viewport=PHONE).new_page()
+    patient.goto(live_server.url + "/i/no-such-invitation")
+    check(patient, "patient invitation link that no longer works", problems)
+    assert not problems, problems
