@@ -1,6 +1,6 @@
 """Benchmark the patient's final Submit against GET /healthz, over HTTP, on the same server in the same run.
 
-    .venv/bin/python bench/submit.py [--db sqlite|postgresql] [--patients 40] [--pdf pool|none] [--breakdown]
+    .venv/bin/python bench/submit.py [--db sqlite|postgresql] [--patients 40] [--pdf queue|none] [--breakdown]
 
 A server (Werkzeug's threaded server, as `flask run` uses) starts on 127.0.0.1 on a free port, on a fresh
 database (a SQLite file in a temporary folder, or a throwaway schema in the `test` database at
@@ -8,7 +8,9 @@ database (a SQLite file in a temporary folder, or a throwaway schema in the `tes
 (validation of every page, screening, the one write transaction with its fsync, the redirect) is timed, and
 so is a GET /healthz (one database read) right before and right after it. Prints both p50s and their ratio.
 
---pdf none  leaves the PDF unscheduled: what the request costs once the render is someone else's process.
+--pdf queue (the default) enqueues the PDF on the embedded job queue, as a real submit does (no worker runs
+            here, so no render competes for the CPU); --pdf none leaves it unscheduled, to see what the enqueue costs.
+Rate limits are off: 43 patients from one address in a minute would trip the start-form limit.
 --breakdown also times each step of the same Submit in process (test client), as medians in ms.
 Not part of the test suite; timings never are.
 """
@@ -35,10 +37,11 @@ SERVER = """
 import sys
 from werkzeug.serving import make_server
 from intake import create_app
-app = create_app({"INSTANCE_PATH": sys.argv[1], "DATABASE_URL": sys.argv[2], "SECRET_KEY": "bench"})
+app = create_app({"INSTANCE_PATH": sys.argv[1], "DATABASE_URL": sys.argv[2], "SECRET_KEY": "bench",
+                  "RATELIMIT_ENABLED": False})
 if sys.argv[3] == "none":
-    import intake.pdf
-    intake.pdf.schedule = lambda submission_id: None
+    import intake.renders
+    intake.renders.submitted = lambda submission: None
 server = make_server("127.0.0.1", 0, app, threaded=True)
 print(server.server_port, flush=True)
 server.serve_forever()
@@ -128,7 +131,7 @@ STEPS = {  # (module, attribute): the label of the step it does
     ("intake.forms", "section_errors"): "validate every page again",
     ("intake.screening", "flag_dicts"): "screening",
     ("intake.store.Store", "writing"): "write: insert, delete draft, commit (fsync)",
-    ("intake.pdf", "schedule"): "schedule the PDF",
+    ("intake.renders", "submitted"): "enqueue the PDF",
 }
 
 
@@ -141,7 +144,7 @@ def breakdown(url: str, folder: Path, patients: int, pdf: str) -> None:
     from tests.conftest import Patient, hidden_fields
     from tests.walk import PAGES, walk_to_consent
 
-    app = create_app({"INSTANCE_PATH": str(folder), "DATABASE_URL": url, "SECRET_KEY": "bench"})
+    app = create_app({"INSTANCE_PATH": str(folder), "DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
     spent = {label: [] for label in STEPS.values()}
     current: dict[str, float] = {}
     calls: dict[str, int] = {}
@@ -173,8 +176,8 @@ def breakdown(url: str, folder: Path, patients: int, pdf: str) -> None:
             Store.writing = wrap(label, Store.writing, is_context=True)
             continue
         module = importlib.import_module(module_name)
-        if attribute == "schedule" and pdf == "none":
-            module.schedule = lambda submission_id: None
+        if attribute == "submitted" and pdf == "none":
+            module.submitted = lambda submission: None
         setattr(module, attribute, wrap(label, getattr(module, attribute)))
     totals = []
     for n in range(patients + 3):
@@ -225,7 +228,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--patients", type=int, default=40)
-    parser.add_argument("--pdf", choices=["pool", "none"], default="pool")
+    parser.add_argument("--pdf", choices=["queue", "none"], default="queue")
     parser.add_argument("--breakdown", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="intake-bench-submit-"))

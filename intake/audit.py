@@ -58,6 +58,12 @@ ACTIONS = {
     "kiosk_ended": "Ended kiosk mode on a device",
     "submitted": "Patient submitted the form",
     "submission_verified": "Verified a submission's seal",
+    "appointments_viewed": "Viewed the appointments",
+    "appointment_added": "Added an appointment",
+    "appointments_import_previewed": "Previewed an appointment import",
+    "appointments_imported": "Imported appointments",
+    "invitation_queued": "Sent an invitation",
+    "invitation_link_shown": "Showed an invitation link or QR code",
 }
 
 

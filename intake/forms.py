@@ -290,10 +290,17 @@ def merge(section: Section, stored: Mapping[str, Any], page: Mapping[str, Any]) 
     return {**{k: val for k, val in stored.items() if k not in own}, **page}
 
 
-def section_errors(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> dict[str, PageForm]:
-    """Re-validate stored answers section by section; return the forms that fail, by section id."""
+def section_errors(questionnaire: Questionnaire, answers: Mapping[str, Any],
+                   validated: frozenset[str] | set[str] = frozenset()) -> dict[str, PageForm]:
+    """Re-validate stored answers section by section; return the forms that fail, by section id.
+
+    `validated` names sections this request has just validated from the same answers (the final page on
+    submit): they are not validated twice.
+    """
     failing = {}
     for section in questionnaire.sections:
+        if section.id in validated:
+            continue
         form = form_class(section)(formdata=answers_formdata(section, answers), meta={"csrf": False})
         if not form.validate_enabled(enabled_ids(section, answers)):
             failing[section.id] = form

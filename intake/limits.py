@@ -37,6 +37,7 @@ LIMITS = {
     "patient.begin": Rule("RATELIMIT_START"),
     "patient.section": Rule("RATELIMIT_SUBMIT", methods=("POST",)),
     "patient.resume": Rule("RATELIMIT_RESUME"),
+    "patient.invitation": Rule("RATELIMIT_RESUME"),  # /i/<token>, a staff-issued invitation
     "staff.login": Rule("RATELIMIT_LOGIN", methods=("POST",), failures_only=True),
 }
 

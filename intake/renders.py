@@ -28,7 +28,7 @@ from flask.cli import with_appcontext
 from . import audit, jobs, pdf
 from .crypto import files
 from .db import get_store
-from .models import utcnow
+from .models import RenderedPdf, utcnow
 from .store import pdfs, submissions
 
 log = logging.getLogger(__name__)
@@ -127,12 +127,23 @@ def request_render(submission: Any, *, urgent: bool, priority: int | None = None
     return True
 
 
+def claim_at_submit(submission: Any) -> RenderedPdf:
+    """The new submission's PDF claim ("queued"), committed with the submission itself (one fsync, not two)."""
+    now = utcnow()
+    return RenderedPdf(submission_id=submission.id, cache_key=pdf.cache_key(submission), fingerprint=pdf.fingerprint(),
+                       status="queued", urgent=False, attempts=0, created_at=now, updated_at=now)
+
+
 def submitted(submission: Any) -> None:
-    """After the commit: enqueue the new submission's PDF. A failure here loses nothing: the sweep finds it."""
+    """After the commit (which claimed the PDF): enqueue it. A failure here loses nothing: the sweep finds it."""
     try:
-        request_render(submission, urgent=False)
-    except Exception as exc:  # noqa: BLE001 - the answers are safe; the sweep enqueues it later
+        jobs.enqueue(render_pdf, submission.id, priority=jobs.NORMAL)
+    except Exception as exc:  # noqa: BLE001 - the answers are safe; the claim goes back and the sweep enqueues it
         log.error("could not enqueue the PDF for submission %s: %s", submission.id, type(exc).__name__)
+        try:
+            pdfs.release(get_store(), submission.id, pdf.cache_key(submission))
+        except Exception as again:  # noqa: BLE001 - a stale claim is taken over by the sweep after its lease
+            log.error("could not release the PDF claim for submission %s: %s", submission.id, type(again).__name__)
 
 
 def wait_for(submission: Any, seconds: float | None = None) -> tuple[bytes | None, pdfs.State | None]:

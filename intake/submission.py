@@ -28,8 +28,8 @@ def submit(draft: Draft, draft_token: str, answers: dict, language: str) -> Subm
 
     The draft is the one loaded at the start of the request: a concurrent
     submit may already have deleted it, and its submit token still decides.
-    The PDF is only enqueued after the commit, and a failure to enqueue
-    never fails the patient's submit (the sweep finds it later).
+    The PDF is claimed in the same commit and enqueued after it; a failure to
+    enqueue never fails the patient's submit (the sweep finds it later).
     """
     store = get_store()
     q = questionnaire_ext.get()
@@ -44,6 +44,7 @@ def submit(draft: Draft, draft_token: str, answers: dict, language: str) -> Subm
         rules_version=screening.RULES_VERSION,
         language=language,
         draft_token=draft_token,
+        pdf_claim=renders.claim_at_submit,
     )
     if created:
         renders.submitted(submission)

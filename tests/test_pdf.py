@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from intake import answers as answers_mod
 from intake import jobs, pdf, renders
-from intake.models import RenderedPdf
+from intake.models import RenderedPdf, Submission
 from intake.store import submissions
 from tests.test_forms import PNG_1X1
 from tests.vignettes import HTML_PAYLOADS, VIGNETTES, healthy
@@ -229,22 +230,31 @@ def test_submit_stores_flags_and_renders_the_pdf(app, patient):
 
 
 def test_a_web_process_never_renders_it_enqueues(tmp_path, migrated_sqlite, monkeypatch):
-    """With a real queue (SQLite, no worker running), submit only enqueues; a worker's run renders it."""
+    """With a real queue (SQLite, no worker running), a patient's submit claims the PDF in its own commit and only
+    enqueues it; a double submit enqueues nothing more; a worker's run renders it."""
     import shutil
 
-    from intake import jobs
-    from tests.conftest import make_app
+    from tests.conftest import Patient, hidden_fields, make_app
 
     shutil.copy(migrated_sqlite, tmp_path / "intake.sqlite3")
     app = make_app(tmp_path, f"sqlite:///{tmp_path / 'intake.sqlite3'}", JOBS_IMMEDIATE=False, PDF_WAIT_SECONDS=0.3)
     writes = []
     monkeypatch.setattr(pdf.Renderer, "write", lambda *a: writes.append(1) or b"%PDF-fake")
-    submission = store_submission(app, healthy())
+    patient = Patient(app.test_client())
+    walk_to_consent(patient)
+    form = {**hidden_fields(patient.client.get("/intake/consent").text), **PAGES["consent"], "action": "next"}
+    with monkeypatch.context() as m:  # no claim in a transaction of its own: it rides on the submit's commit
+        m.setattr(renders.pdfs, "claim", lambda *a, **k: pytest.fail("the PDF was claimed in a second commit"))
+        assert patient.client.post("/intake/consent", data=form).status_code == 302
+        assert patient.client.post("/intake/consent", data=form).status_code == 302  # the double tap
     huey = jobs.huey_for(app)
+    assert [t.priority for t in huey.pending()] == [jobs.NORMAL], "enqueued once, not twice"
+    store = app.extensions["intake.store"]
+    with store.reading() as session:
+        (submission,) = session.scalars(select(Submission)).all()
+        (claim,) = session.scalars(select(RenderedPdf)).all()
+    assert (claim.submission_id, claim.status) == (submission.id, "queued"), "claimed with the submission"
     with app.app_context():
-        renders.submitted(submission)
-        renders.submitted(submission)
-        assert [t.priority for t in huey.pending()] == [jobs.NORMAL], "enqueued once, not twice"
         # Staff ask for it: once more, ahead of the queue; asking again adds nothing.
         assert renders.wait_for(submission)[0] is None and renders.wait_for(submission)[0] is None
     assert (tmp_path / "jobs.sqlite3").exists()
@@ -252,7 +262,24 @@ def test_a_web_process_never_renders_it_enqueues(tmp_path, migrated_sqlite, monk
     with app.app_context():
         huey.execute(huey.dequeue())  # what a worker process does: the urgent one first
         assert writes == [1] and renders.wait_for(submission)[0] == b"%PDF-fake"
-    app.extensions["intake.store"].engine.dispose()
+    store.engine.dispose()
+
+
+def test_a_failed_enqueue_gives_the_claim_back_for_the_sweep(app, monkeypatch):
+    """The queue is down at submit: the patient's submission stands, and the claim goes back to "pending"."""
+
+    def queue_down(*args, **kwargs):
+        raise ConnectionError("queue down")
+
+    submission = store_submission(app, healthy())
+    with app.app_context():
+        store = app.extensions["intake.store"]
+        with store.writing() as session:
+            session.add(renders.claim_at_submit(submission))
+        monkeypatch.setattr(jobs, "enqueue", queue_down)
+        renders.submitted(submission)
+        with store.reading() as session:
+            assert session.scalars(select(RenderedPdf.status)).all() == ["pending"]
 
 
 def test_render_pdf_command_stores_it_and_writes_a_copy(app, tmp_path):

@@ -38,3 +38,15 @@ def queue_invitation(appointment_id: int) -> bool:
         log.warning("could not queue the invitation of appointment %s: %s", appointment_id, type(exc).__name__)
         return False
     return True
+
+
+def mail_states(appointment_ids: list[int]) -> dict[int, tuple[str, str, str | None]]:
+    """Each appointment's latest invitation or reminder e-mail as (kind, status, error), when intake.mail keeps them."""
+    if not appointment_ids:
+        return {}
+    try:
+        outbox = importlib.import_module("intake.mail.outbox")
+    except ImportError:
+        return {}
+    latest = getattr(outbox, "latest_for_appointments", None)
+    return latest(appointment_ids) if latest else {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 import unicodedata
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +52,7 @@ def submit(
     rules_version: str | None = None,
     language: str = "en",
     draft_token: str | None = None,
+    pdf_claim: Callable[[Submission], Any] | None = None,
 ) -> tuple[Submission, bool]:
     """Store one submission for `submit_token`; return it and whether it is new.
 
@@ -58,7 +61,8 @@ def submit(
     insert is tried first, so a submit costs one transaction and no read; the
     token is looked up only when the insert is refused. The "submitted" audit
     event (the id and the answers' hash, never patient data) commits in the
-    same transaction as the row, or neither does.
+    same transaction as the row, or neither does; so does the row `pdf_claim` makes for it (the PDF's
+    "queued" claim), so a submit costs one commit however much follows it.
     """
     flags = flags or []
     for _ in range(REFERENCE_TRIES):
@@ -76,6 +80,9 @@ def submit(
         try:
             with store.writing() as session:
                 session.add(submission)
+                if pdf_claim is not None:  # the PDF is claimed in the same commit: no second fsync on the request
+                    session.flush()  # the row its foreign key names goes first (no relationship orders them)
+                    session.add(pdf_claim(submission))
                 audit_store.append(session, action="submitted", actor_email="patient", submission_id=submission.id,
                                    detail={"answers_sha256": submission.answers_sha256})
                 if draft_token:  # the draft's answers now live in the submission; nothing in this session holds it

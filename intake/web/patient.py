@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from .. import answers as answers_mod
 from .. import forms, i18n, questionnaire_ext
 from .. import submission as submitting
+from ..appointments import landing as appointment_landing
 from ..conditions import referenced_ids
 from ..db import get_store
 from ..kiosk import current_device
@@ -26,6 +27,7 @@ bp = Blueprint("patient", __name__)
 bp.before_request(kiosk_side.enforce_idle)
 bp.register_blueprint(kiosk_views.bp)  # nested: the kiosk's reset, "I'm still here" and "e-mail my link"
 patient_access.register(bp)  # "Continue as …?", the privacy notice, the kiosk's template context
+appointment_landing.register(bp)  # /i/<token>: a staff-issued invitation (intake.appointments)
 
 REVIEW = "review"
 
@@ -234,14 +236,14 @@ def section(section_id: str):
         drafts.save(get_store(), token, answers_mod.prune(q, forms.merge(section, draft.answers, page_ok)), section.id)
         return render_section(q, section, form, token, draft, status=422)
     if is_last:
-        return _submit(q, token, draft, answers)
+        return _submit(q, token, draft, answers, validated=section.id)
     following = REVIEW if request.form.get("from") == REVIEW else _neighbour(q, section.id, 1)
     drafts.save(get_store(), token, answers, following)
     return redirect(_page_url(following))
 
 
-def _submit(q: Questionnaire, token: str, draft: Any, answers: dict):
-    failing = forms.section_errors(q, answers)
+def _submit(q: Questionnaire, token: str, draft: Any, answers: dict, validated: str):
+    failing = forms.section_errors(q, answers, validated={validated})
     if failing:
         drafts.save(get_store(), token, answers, REVIEW)
         flash(_("Some answers need your attention before you can submit. They are marked below."), "error")

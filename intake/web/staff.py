@@ -25,6 +25,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from .. import accounts, audit, auth, export, export_jobs, questionnaire_ext, renders
+from ..appointments import views as appointment_views
 from ..auth import AuthError, requires
 from ..db import get_store
 from ..kiosk import staff_views as kiosk_views
@@ -278,6 +279,7 @@ bp.register_blueprint(mfa_views.bp)
 bp.register_blueprint(kiosk_views.bp)
 bp.register_blueprint(exports.bp)
 bp.register_blueprint(jobs_admin.bp)
+bp.register_blueprint(appointment_views.bp)  # /staff/appointments
 
 
 def init_app(app: Flask) -> None:
@@ -289,6 +291,7 @@ def init_app(app: Flask) -> None:
     errors.register_csrf_handler("staff.kiosk", after_csrf_failure)
     errors.register_csrf_handler("staff.exports", after_csrf_failure)
     errors.register_csrf_handler("staff.jobs", after_csrf_failure)
+    errors.register_csrf_handler("staff.appointments", after_csrf_failure)
     accounts.init_app(app)
     mfa_commands.init_app(app)
     audit.init_app(app)

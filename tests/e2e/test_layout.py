@@ -83,7 +83,8 @@ def test_the_staff_menu_stays_on_one_line_at_1280_px(live_server, new_context):
     assert len({link["top"] for link in links}) == 1, f"the menu wraps onto a second row: {links}"
 
 
-@pytest.mark.parametrize("path", ["/staff/", "/staff/drafts", "/staff/export"])
+@pytest.mark.parametrize("path", ["/staff/", "/staff/drafts", "/staff/export", "/staff/appointments/",
+                                  "/staff/appointments/new", "/staff/appointments/import"])
 def test_staff_pages_fit_a_375_px_phone(live_server, new_context, path):
     email = f"layout.phone{path.replace('/', '.')}@clinic.example"
     create_staff(live_server.app, email, "staff")
