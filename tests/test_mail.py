@@ -60,6 +60,9 @@ def test_the_invitation_comes_as_text_and_html_in_the_patients_language_with_a_w
         assert f'href="http://localhost/i/{token}"' in html, "the button and the text carry the same link"
         with mail_app.app_context():
             assert appointments.by_token(store, token).id == appointment_id, "the link opens this appointment"
+        phone = mail_app.test_client()
+        opened = phone.get(f"/i/{token}")
+        assert opened.status_code == 302 and phone.get(opened.location).status_code == 200, "the link works"
         everything = whole_text(message)
         assert "maria" not in everything and "lopez" not in everything, "no name in the e-mail"
         assert not [w for w in HEALTH_WORDS if w in everything], "no health information, no treatment"
@@ -204,7 +207,7 @@ def test_no_notification_without_an_address(tmp_path, migrated_sqlite, smtp):
 def test_a_refused_email_is_retried_then_shown_to_staff_never_to_the_patient(tmp_path, migrated_sqlite, smtp):
     app = mail_app_for(tmp_path, migrated_sqlite, smtp, JOBS_IMMEDIATE=False)
     smtp.refuse = "550 5.1.1 mailbox unavailable"
-    appointment_id = book(app, hours_ahead=96)
+    appointment_id = book(app, hours_ahead=30)
     with app.app_context():
         mail_id = mail.send_invitation(appointment_id)
     assert run_queue(app) == 1
@@ -224,6 +227,7 @@ def test_a_refused_email_is_retried_then_shown_to_staff_never_to_the_patient(tmp
     admin = make_user(app, "admin")
     client = app.test_client()
     login(client, admin.email)
+    assert "E-mail not sent" in client.get("/staff/appointments/").text, "the appointment row tells staff"
     page = client.get("/staff/admin/jobs/").text
     assert "send_mail" in page and "SMTPRecipientsRefused" in page and "maria" not in page.lower()
     smtp.refuse = None
@@ -308,4 +312,24 @@ def test_the_kiosk_resume_link_is_sent_and_the_kiosk_keeps_the_draft_until_it_is
     with store.reading() as session:
         (row,) = session.scalars(select(OutboundMail))
         assert (row.kind, row.status, row.draft_id) == ("resume_link", "sent", draft_id)
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_kiosk_requests_recorded_before_email_existed_are_sent_once(tmp_path, migrated_sqlite, smtp):
+    from intake.models import MailRequest
+
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp)
+    Patient(app.test_client()).start()
+    store = app.extensions["intake.store"]
+    with store.writing() as session:
+        draft_id = session.execute(sql("SELECT id FROM drafts")).scalar_one()
+        session.add(MailRequest(kind="resume_link", draft_id=draft_id, address="maria.lopez@example.com", language="en",
+                                created_at=utcnow()))
+    result = app.test_cli_runner().invoke(args=["send-reminders"])
+    assert "1 kiosk requests" in result.output
+    assert app.test_cli_runner().invoke(args=["send-reminders"]).output.startswith("Due: 0 kiosk requests")
+    (message,) = smtp.messages
+    assert message["To"] == "maria.lopez@example.com" and "/intake/resume/" in parts(message)[0]
+    with store.reading() as session:
+        assert session.scalars(select(MailRequest)).all() == [], "the plaintext address is gone from mail_requests"
     app.extensions["intake.store"].engine.dispose()

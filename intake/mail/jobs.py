@@ -116,7 +116,7 @@ def submitted(submission) -> None:
 
 def carry_kiosk_requests(limit: int = 200) -> int:
     """Kiosk requests recorded in mail_requests before e-mail existed: queue them (encrypted), then delete them."""
-    from sqlalchemy import select
+    from sqlalchemy import delete, select
 
     from ..db import get_store
     from ..models import MailRequest
@@ -124,14 +124,14 @@ def carry_kiosk_requests(limit: int = 200) -> int:
     with get_store().reading() as session:
         pending = [(r.id, r.draft_id, r.address, r.language) for r in
                    session.scalars(select(MailRequest).where(MailRequest.sent_at.is_(None)).limit(limit))]
+    carried = 0
     for request_id, draft_id, address, language in pending:
-        with get_store().writing() as session:
-            row = session.get(MailRequest, request_id)
-            if row is None:
+        with get_store().writing() as session:  # whoever deletes the row carries it over: never twice
+            if not session.execute(delete(MailRequest).where(MailRequest.id == request_id)).rowcount:
                 continue
-            session.delete(row)
         queue("resume_link", address=address, language=language, draft_id=draft_id)
-    return len(pending)
+        carried += 1
+    return carried
 
 
 def due_round() -> dict[str, int]:
