@@ -186,7 +186,11 @@ def test_staff_are_told_of_a_submit_with_a_reference_and_no_name_or_answer(tmp_p
     assert message["Subject"] == f"Form submitted: {reference}"
     body, html = parts(message)
     assert reference in body and "Sign in to read it." in body and "Sign in to read it." in html
-    assert "http://localhost/staff/" in body
+    with app.extensions["intake.store"].reading() as session:
+        submission_id = session.execute(sql("SELECT id FROM submissions")).scalar_one()
+    assert f"http://localhost/staff/submissions/{submission_id}" in body, "the staff link names an id, no patient data"
+    signed_out = app.test_client().get(f"/staff/submissions/{submission_id}")
+    assert signed_out.status_code == 302 and signed_out.location.startswith("/staff/login"), "Sign in to read it."
     assert f"Stop flags: {'Yes' if has_stop else 'No'}" in body
     assert f"Visit date: {PAGES['about-you']['visit_date']}" in body
     everything = whole_text(message)
@@ -282,6 +286,7 @@ def test_the_daily_digest_lists_tomorrows_missing_forms_by_time_once_a_day(tmp_p
     assert "2 appointment(s) with no form yet" in message["Subject"]
     assert "09:30" in body and "14:00" in body and "16:00" not in body
     assert "Sign in to see who." in body and "Sign in to see who." in html
+    assert "http://localhost/staff/appointments/" in body
     assert "patient" not in whole_text(message).replace("a patient", "") and "number" not in whole_text(message)
     app.extensions["intake.store"].engine.dispose()
 

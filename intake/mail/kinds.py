@@ -40,7 +40,8 @@ def submitted(mail: Mail) -> EmailMessage | None:
     return message("submitted", to=mail.address, language=current_app.config["BABEL_DEFAULT_LOCALE"], automatic=True,
                    subject=lambda: f"Form submitted: {submission.reference}",
                    reference=submission.reference, visit_date=submission.visit_date,
-                   stop_flags=bool(submission.has_stop_flags), staff_url=external("staff.dashboard"))
+                   stop_flags=bool(submission.has_stop_flags),
+                   staff_url=external("staff.detail", submission_id=submission.id))  # an opaque id: sign-in comes first
 
 
 def invitation_link(token: str) -> str:
@@ -81,6 +82,13 @@ def reminder(mail: Mail) -> EmailMessage | None:
                                                          clinic=current_app.config["CLINIC_NAME"]))
 
 
+def appointments_url() -> str:
+    try:
+        return external("staff.appointments.index")
+    except BuildError:  # a build without the appointment pages
+        return external("staff.dashboard")
+
+
 @builder("digest")
 def digest(mail: Mail) -> EmailMessage | None:
     """To staff: tomorrow's appointments with no form, as times and a count. No names: "Sign in to see who"."""
@@ -98,4 +106,4 @@ def digest(mail: Mail) -> EmailMessage | None:
         return None  # every form is in: nothing to tell
     return message("digest", to=mail.address, language=current_app.config["BABEL_DEFAULT_LOCALE"], automatic=True,
                    subject=lambda: f"Tomorrow ({day.isoformat()}): {len(times)} appointment(s) with no form yet",
-                   day=day.strftime("%A %d %B %Y"), times=times, staff_url=external("staff.dashboard"))
+                   day=day.strftime("%A %d %B %Y"), times=times, staff_url=appointments_url())
