@@ -10,7 +10,7 @@ import re
 import stat
 from email import policy
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy import text as sql
 
 from intake import appointments, jobs, mail
@@ -338,3 +338,19 @@ def test_kiosk_requests_recorded_before_email_existed_are_sent_once(tmp_path, mi
     with store.reading() as session:
         assert session.scalars(select(MailRequest)).all() == [], "the plaintext address is gone from mail_requests"
     app.extensions["intake.store"].engine.dispose()
+
+
+def test_a_message_whose_job_was_lost_is_sent_by_the_next_round(mail_app, smtp):
+    appointment_id = book(mail_app, hours_ahead=96)
+    with mail_app.app_context():
+        lost = outbox.add("invitation", address="maria.lopez@example.com", appointment_id=appointment_id)  # no job
+        with mail_app.extensions["intake.store"].writing() as session:
+            session.execute(update(OutboundMail).values(created_at=utcnow() - dt.timedelta(minutes=5)))
+        assert mail_jobs.due_round()["e-mails queued again"] == 0, "still within its tries: left alone"
+        with mail_app.extensions["intake.store"].writing() as session:
+            session.execute(update(OutboundMail).values(created_at=utcnow() - dt.timedelta(hours=1)))
+        assert mail_jobs.due_round()["e-mails queued again"] == 1
+        assert mail_jobs.due_round()["e-mails queued again"] == 0
+    assert len(smtp.received) == 1 and statuses(mail_app) == [("invitation", "sent")]
+    with mail_app.app_context():
+        assert outbox.get(lost).attempts == 1, "sent once, by the job the round enqueued"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -111,7 +112,9 @@ def counts() -> dict[str, int]:
         return dict(session.execute(select(OutboundMail.status, func.count()).group_by(OutboundMail.status)).all())
 
 
-def queued_ids(limit: int) -> list[int]:
+def queued_ids(limit: int, created_before: dt.datetime | None = None) -> list[int]:
+    query = select(OutboundMail.id).where(OutboundMail.status == "queued")
+    if created_before is not None:
+        query = query.where(OutboundMail.created_at < created_before)
     with get_store().reading() as session:
-        return list(session.scalars(select(OutboundMail.id).where(OutboundMail.status == "queued")
-                                    .order_by(OutboundMail.id).limit(limit)))
+        return list(session.scalars(query.order_by(OutboundMail.id).limit(limit)))
