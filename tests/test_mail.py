@@ -354,3 +354,30 @@ def test_a_message_whose_job_was_lost_is_sent_by_the_next_round(mail_app, smtp):
     assert len(smtp.received) == 1 and statuses(mail_app) == [("invitation", "sent")]
     with mail_app.app_context():
         assert outbox.get(lost).attempts == 1, "sent once, by the job the round enqueued"
+
+
+def test_the_staff_notification_gives_the_booked_visit_when_the_form_came_from_an_invitation(mail_app, smtp):
+    appointment_id = book(mail_app, hours_ahead=50, name="Maria Lopez")
+    flagged = add_submission(mail_app, flags=[{"rule": "x", "severity": "stop", "message": "Pregnancy: do not treat"}])
+    store = mail_app.extensions["intake.store"]
+    with store.writing() as session:
+        session.execute(sql("UPDATE appointments SET submission_id = :s WHERE id = :a"),
+                        {"s": flagged.id, "a": appointment_id})
+        session.execute(sql("UPDATE submissions SET has_stop_flags = :t WHERE id = :s"), {"t": True, "s": flagged.id})
+    with mail_app.app_context():
+        visit = appointment_rows.get(store, appointment_id).visit_at
+        jobs.run_now(mail_jobs.notify_submitted, flagged.id)
+    (message,) = smtp.messages
+    body, html = parts(message)
+    assert f"Visit date: {visit.strftime('%Y-%m-%d %H:%M')} (booked appointment)" in body
+    assert "Stop flags: Yes" in body and ">Yes<" in html
+    assert "pregnan" not in whole_text(message) and "do not treat" not in whole_text(message), "no flag text"
+    assert "maria" not in whole_text(message)
+
+
+def test_mail_status_names_the_server_and_warns_when_links_would_point_at_this_machine(tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, PUBLIC_URL="http://127.0.0.1:5000", SMTP_PASSWORD="s3cret-pw")
+    said = app.test_cli_runner().invoke(args=["mail-status"]).output
+    assert f"SMTP 127.0.0.1:{smtp.port} (no TLS)" in said and "set INTAKE_PUBLIC_URL" in said
+    assert "s3cret-pw" not in said
+    app.extensions["intake.store"].engine.dispose()

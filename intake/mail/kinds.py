@@ -12,6 +12,7 @@ from werkzeug.routing import BuildError
 from ..db import get_store
 from ..models import utcnow
 from ..store import drafts, submissions
+from . import outbox
 from .compose import builder, clinic_zone, external, language_of, message, when
 from .outbox import Mail
 
@@ -37,9 +38,12 @@ def submitted(mail: Mail) -> EmailMessage | None:
     submission = submissions.get(get_store(), mail.submission_id) if mail.submission_id else None
     if submission is None or not mail.address:
         return None
+    booked = outbox.visit_of_submission(submission.id)  # the appointment's visit wins over the date typed
+    visit = booked.astimezone(clinic_zone()).strftime("%Y-%m-%d %H:%M") if booked else (
+        submission.visit_date.isoformat() if submission.visit_date else None)
     return message("submitted", to=mail.address, language=current_app.config["BABEL_DEFAULT_LOCALE"], automatic=True,
                    subject=lambda: f"Form submitted: {submission.reference}",
-                   reference=submission.reference, visit_date=submission.visit_date,
+                   reference=submission.reference, visit=visit, booked=booked is not None,
                    stop_flags=bool(submission.has_stop_flags),
                    staff_url=external("staff.detail", submission_id=submission.id))  # an opaque id: sign-in comes first
 

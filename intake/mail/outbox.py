@@ -118,3 +118,11 @@ def queued_ids(limit: int, created_before: dt.datetime | None = None) -> list[in
         query = query.where(OutboundMail.created_at < created_before)
     with get_store().reading() as session:
         return list(session.scalars(query.order_by(OutboundMail.id).limit(limit)))
+
+
+def visit_of_submission(submission_id: str) -> dt.datetime | None:
+    """The booked visit of the appointment this submission is bound to, if any (for the staff notification)."""
+    from ..models import Appointment
+
+    with get_store().reading() as session:
+        return session.scalar(select(Appointment.visit_at).where(Appointment.submission_id == submission_id))
