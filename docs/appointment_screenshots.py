@@ -97,6 +97,8 @@ def main() -> None:
             page.screenshot(path=OUT / "staff-appointments.png", full_page=True)
             if extra:
                 extra.mkdir(parents=True, exist_ok=True)
+                page.goto(base + "/staff/")
+                page.screenshot(path=extra / "staff-dashboard-appointments-card.png")
                 page.goto(base + "/staff/appointments/new")
                 page.get_by_label("Patient’s name").fill("Ana García")
                 page.get_by_label("Visit date").fill("2020-01-01")

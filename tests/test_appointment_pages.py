@@ -366,3 +366,60 @@ def test_the_invitation_pages_speak_spanish(app):
     appointment = make(app, language="es")
     page = client.get(client.get(f"/i/{issue(app, appointment)}").location)
     assert "Rellenamos lo que sabemos por su cita" in html.unescape(page.text)
+
+
+def test_send_now_writes_the_invitation_whose_link_opens_the_form(app, as_role):
+    import email
+    import email.policy
+    from pathlib import Path
+
+    client = as_role("staff")
+    done = post(client, "/staff/appointments/new", form(send="now"), page="/staff/appointments/new", follow_redirects=True)
+    assert "The invitation e-mail is on its way." in html.unescape(done.text)
+    [eml] = (Path(app.instance_path) / "mail").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "ana@example.org"
+    text = message.get_body(("plain",)).get_content()
+    token = re.search(r"/i/([\w-]+)", text).group(1)
+    [appointment] = all_appointments(app)
+    assert appointments.by_token(store(app), token).id == appointment.id
+    assert "Ana" not in text  # no name: the clinic, the visit, the link
+    patient = app.test_client()
+    assert patient.get(f"/i/{token}").location.endswith("/intake/about-you")
+
+
+def test_the_dashboard_counts_visits_within_a_day_without_a_form(app, as_role):
+    make(app, visit_at=utcnow() + dt.timedelta(hours=2))
+    make(app, visit_at=utcnow() + dt.timedelta(hours=20))
+    make(app, visit_at=utcnow() + dt.timedelta(hours=30))
+    page = as_role("staff").get("/staff/").text
+    card = re.search(r'<a class="stat stat-warn" href="/staff/appointments/">.*?</a>', page, re.S).group(0)
+    assert "⚠" in card and ">2</span> no form yet, visit within 24 h" in card
+
+
+def test_the_day_view_reads_a_range_of_the_visit_index(app):
+    from sqlalchemy import text
+
+    with store(app).engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.execute(text(
+            "EXPLAIN QUERY PLAN SELECT id FROM appointments WHERE visit_at >= '2026-01-01' AND visit_at < '2026-01-03' "
+            "ORDER BY visit_at, id")))
+    assert "ix_appointments_visit_at" in plan and "SCAN appointments" not in plan
+
+
+def test_an_idle_invitation_form_locks_on_a_shared_device_and_the_link_opens_it_again(app, client):
+    appointment = make(app)
+    token = issue(app, appointment)
+    client.get(f"/i/{token}")
+    assert client.get("/intake/about-you").status_code == 200
+    with client.session_transaction() as session:
+        session["draft_seen"] -= 3600  # an hour without a touch: the next person at this device
+    locked = client.get("/intake/about-you")
+    assert locked.status_code == 302 and locked.location == "/"
+    # No date of birth given yet, so nothing can unlock it here: the device forgets it and names no one.
+    start = html.unescape(client.get("/").text)
+    assert "A form was started on this device earlier" in start
+    assert "Maria" not in start and "López" not in start and "maria@example.org" not in start
+    assert client.get("/intake/about-you").status_code == 302
+    reopened = client.get(f"/i/{token}")
+    assert reopened.location.endswith("/intake/about-you") and client.get("/intake/about-you").status_code == 200

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
 
+from intake import appointments
+from intake.models import utcnow
 from intake.store import jobs as jobs_store
 from tests.staff_support import add_submission, as_role, csrf, fake_pdf, users  # noqa: F401
 
@@ -99,6 +102,13 @@ MATRIX = [
     ("staff.exports.download", "GET", "/staff/exports/{eid}/download", None, {S, P, A}),
     ("staff.jobs.failed", "GET", "/staff/admin/jobs/", None, {A}),
     ("staff.jobs.retry", "POST", "/staff/admin/jobs/{fid}/retry", {}, {A}),
+    ("staff.appointments.index", "GET", "/staff/appointments/", None, {S, P, A}),
+    ("staff.appointments.new", "GET", "/staff/appointments/new", None, {S, P, A}),
+    ("staff.appointments.new", "POST", "/staff/appointments/new", {"name": "Ana"}, {S, P, A}),
+    ("staff.appointments.import_csv", "GET", "/staff/appointments/import", None, {S, P, A}),
+    ("staff.appointments.import_csv", "POST", "/staff/appointments/import", {}, {S, P, A}),
+    ("staff.appointments.send", "POST", "/staff/appointments/{aid}/send", {}, {S, P, A}),
+    ("staff.appointments.link", "POST", "/staff/appointments/{aid}/link", {}, {S, P, A}),
 ]
 
 
@@ -123,7 +133,13 @@ def test_role_endpoint_matrix(app, users, as_role, fake_pdf, role, endpoint, met
             jobs_store.record_failure(app.extensions["intake.store"], "intake.renders.render_pdf", [submission.id],
                                       "RuntimeError")
             failure_id = jobs_store.open_failures(app.extensions["intake.store"])[0].id
-    url = path.format(sid=submission.id, uid=users[S].id, eid=export_id, fid=failure_id)
+    appointment_id = 0
+    if "{aid}" in path:
+        with app.app_context():
+            appointment_id = appointments.create(
+                app.extensions["intake.store"], patient_name="Ana García", email="ana@example.org",
+                visit_at=utcnow() + dt.timedelta(days=1), treatments="consultation").id
+    url = path.format(sid=submission.id, uid=users[S].id, eid=export_id, fid=failure_id, aid=appointment_id)
     if method == "GET":
         response = client.get(url)
     else:

@@ -33,11 +33,11 @@ def queue_invitation(appointment_id: int) -> bool:
     if send is None:
         return False
     try:
-        send(appointment_id)
+        queued = send(appointment_id)  # the outbound mail's id, or None (no address)
     except Exception as exc:  # noqa: BLE001 - a queue failure never fails the staff page; the job sweep retries
         log.warning("could not queue the invitation of appointment %s: %s", appointment_id, type(exc).__name__)
         return False
-    return True
+    return queued is not None
 
 
 def mail_states(appointment_ids: list[int]) -> dict[int, tuple[str, str, str | None]]:

@@ -57,6 +57,12 @@ def index():
                            language_labels=fields.LANGUAGE_LABELS)
 
 
+def missing_soon() -> int:
+    """For the dashboard: visits in the next 24 hours (or earlier today) with no form yet."""
+    now = utcnow()
+    return rows.count_without_form(get_store(), min(now, _day_start(clinic_today())), now + dt.timedelta(hours=24))
+
+
 def _earlier_id(reference: str, errors: dict) -> str | None:
     if not reference:
         return None

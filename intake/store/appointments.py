@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -104,6 +104,13 @@ def row(store: Store, appointment_id: int) -> Row | None:
     with store.reading() as session:
         found = _rows(session, select(Appointment).where(Appointment.id == appointment_id))
     return found[0] if found else None
+
+
+def count_without_form(store: Store, start: dt.datetime, end: dt.datetime) -> int:
+    """Appointments with start <= visit_at < end and no submission (a range of the visit_at index)."""
+    with store.reading() as session:
+        return session.scalar(select(func.count()).select_from(Appointment).where(
+            Appointment.visit_at >= start, Appointment.visit_at < end, Appointment.submission_id.is_(None)))
 
 
 def due_for_reminder(store: Store, now: dt.datetime, hours: int, kind: str) -> list[int]:

@@ -94,6 +94,7 @@ def dashboard():
         problems=problems, today=today, counts=search.counts(get_store(), today), count_cap=search.COUNT_CAP,
         count_text=present.count_text, drafts_count=drafts.count_in_progress(get_store()),
         display_name=display_name, flag_counts=flag_counts,
+        appointments_missing=appointment_views.missing_soon(),
     )
 
 
