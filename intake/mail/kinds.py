@@ -16,6 +16,8 @@ from . import outbox
 from .compose import builder, clinic_zone, external, language_of, message, when
 from .outbox import Mail
 
+STAFF_LANGUAGE = "en"  # the staff pages are in English, and so are their e-mails
+
 
 @builder("resume_link")
 def resume_link(mail: Mail) -> EmailMessage | None:
@@ -41,7 +43,7 @@ def submitted(mail: Mail) -> EmailMessage | None:
     booked = outbox.visit_of_submission(submission.id)  # the appointment's visit wins over the date typed
     visit = booked.astimezone(clinic_zone()).strftime("%Y-%m-%d %H:%M") if booked else (
         submission.visit_date.isoformat() if submission.visit_date else None)
-    return message("submitted", to=mail.address, language=current_app.config["BABEL_DEFAULT_LOCALE"], automatic=True,
+    return message("submitted", to=mail.address, language=STAFF_LANGUAGE, automatic=True,
                    subject=lambda: f"Form submitted: {submission.reference}",
                    reference=submission.reference, visit=visit, booked=booked is not None,
                    stop_flags=bool(submission.has_stop_flags),
@@ -108,6 +110,6 @@ def digest(mail: Mail) -> EmailMessage | None:
              if row.appointment.submission_id is None]
     if not times:
         return None  # every form is in: nothing to tell
-    return message("digest", to=mail.address, language=current_app.config["BABEL_DEFAULT_LOCALE"], automatic=True,
+    return message("digest", to=mail.address, language=STAFF_LANGUAGE, automatic=True,
                    subject=lambda: f"Tomorrow ({day.isoformat()}): {len(times)} appointment(s) with no form yet",
                    day=day.strftime("%A %d %B %Y"), times=times, staff_url=appointments_url())
