@@ -264,6 +264,7 @@ class OutboundMail(EncryptedRow, Base):
     """
 
     __tablename__ = "outbound_mail"
+    __table_args__ = (Index("ix_outbound_mail_status_created", "status", "created_at"),)  # the round's "lost" scan
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))  # invitation, reminder, resume_link, submitted, digest
     once_key: Mapped[str | None] = mapped_column(String(80), unique=True)

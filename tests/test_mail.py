@@ -10,7 +10,7 @@ import re
 import stat
 from email import policy
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy import text as sql
 
 from intake import appointments, jobs, mail
@@ -60,6 +60,9 @@ def test_the_invitation_comes_as_text_and_html_in_the_patients_language_with_a_w
         assert f'href="http://localhost/i/{token}"' in html, "the button and the text carry the same link"
         with mail_app.app_context():
             assert appointments.by_token(store, token).id == appointment_id, "the link opens this appointment"
+        phone = mail_app.test_client()
+        opened = phone.get(f"/i/{token}")
+        assert opened.status_code == 302 and phone.get(opened.location).status_code == 200, "the link works"
         everything = whole_text(message)
         assert "maria" not in everything and "lopez" not in everything, "no name in the e-mail"
         assert not [w for w in HEALTH_WORDS if w in everything], "no health information, no treatment"
@@ -183,7 +186,11 @@ def test_staff_are_told_of_a_submit_with_a_reference_and_no_name_or_answer(tmp_p
     assert message["Subject"] == f"Form submitted: {reference}"
     body, html = parts(message)
     assert reference in body and "Sign in to read it." in body and "Sign in to read it." in html
-    assert "http://localhost/staff/" in body
+    with app.extensions["intake.store"].reading() as session:
+        submission_id = session.execute(sql("SELECT id FROM submissions")).scalar_one()
+    assert f"http://localhost/staff/submissions/{submission_id}" in body, "the staff link names an id, no patient data"
+    signed_out = app.test_client().get(f"/staff/submissions/{submission_id}")
+    assert signed_out.status_code == 302 and signed_out.location.startswith("/staff/login"), "Sign in to read it."
     assert f"Stop flags: {'Yes' if has_stop else 'No'}" in body
     assert f"Visit date: {PAGES['about-you']['visit_date']}" in body
     everything = whole_text(message)
@@ -204,7 +211,7 @@ def test_no_notification_without_an_address(tmp_path, migrated_sqlite, smtp):
 def test_a_refused_email_is_retried_then_shown_to_staff_never_to_the_patient(tmp_path, migrated_sqlite, smtp):
     app = mail_app_for(tmp_path, migrated_sqlite, smtp, JOBS_IMMEDIATE=False)
     smtp.refuse = "550 5.1.1 mailbox unavailable"
-    appointment_id = book(app, hours_ahead=96)
+    appointment_id = book(app, hours_ahead=30)
     with app.app_context():
         mail_id = mail.send_invitation(appointment_id)
     assert run_queue(app) == 1
@@ -224,6 +231,7 @@ def test_a_refused_email_is_retried_then_shown_to_staff_never_to_the_patient(tmp
     admin = make_user(app, "admin")
     client = app.test_client()
     login(client, admin.email)
+    assert "E-mail not sent" in client.get("/staff/appointments/").text, "the appointment row tells staff"
     page = client.get("/staff/admin/jobs/").text
     assert "send_mail" in page and "SMTPRecipientsRefused" in page and "maria" not in page.lower()
     smtp.refuse = None
@@ -278,6 +286,7 @@ def test_the_daily_digest_lists_tomorrows_missing_forms_by_time_once_a_day(tmp_p
     assert "2 appointment(s) with no form yet" in message["Subject"]
     assert "09:30" in body and "14:00" in body and "16:00" not in body
     assert "Sign in to see who." in body and "Sign in to see who." in html
+    assert "http://localhost/staff/appointments/" in body
     assert "patient" not in whole_text(message).replace("a patient", "") and "number" not in whole_text(message)
     app.extensions["intake.store"].engine.dispose()
 
@@ -308,4 +317,67 @@ def test_the_kiosk_resume_link_is_sent_and_the_kiosk_keeps_the_draft_until_it_is
     with store.reading() as session:
         (row,) = session.scalars(select(OutboundMail))
         assert (row.kind, row.status, row.draft_id) == ("resume_link", "sent", draft_id)
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_kiosk_requests_recorded_before_email_existed_are_sent_once(tmp_path, migrated_sqlite, smtp):
+    from intake.models import MailRequest
+
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp)
+    Patient(app.test_client()).start()
+    store = app.extensions["intake.store"]
+    with store.writing() as session:
+        draft_id = session.execute(sql("SELECT id FROM drafts")).scalar_one()
+        session.add(MailRequest(kind="resume_link", draft_id=draft_id, address="maria.lopez@example.com", language="en",
+                                created_at=utcnow()))
+    result = app.test_cli_runner().invoke(args=["send-reminders"])
+    assert "1 kiosk requests" in result.output
+    assert app.test_cli_runner().invoke(args=["send-reminders"]).output.startswith("Due: 0 kiosk requests")
+    (message,) = smtp.messages
+    assert message["To"] == "maria.lopez@example.com" and "/intake/resume/" in parts(message)[0]
+    with store.reading() as session:
+        assert session.scalars(select(MailRequest)).all() == [], "the plaintext address is gone from mail_requests"
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_a_message_whose_job_was_lost_is_sent_by_the_next_round(mail_app, smtp):
+    appointment_id = book(mail_app, hours_ahead=96)
+    with mail_app.app_context():
+        lost = outbox.add("invitation", address="maria.lopez@example.com", appointment_id=appointment_id)  # no job
+        with mail_app.extensions["intake.store"].writing() as session:
+            session.execute(update(OutboundMail).values(created_at=utcnow() - dt.timedelta(minutes=5)))
+        assert mail_jobs.due_round()["e-mails queued again"] == 0, "still within its tries: left alone"
+        with mail_app.extensions["intake.store"].writing() as session:
+            session.execute(update(OutboundMail).values(created_at=utcnow() - dt.timedelta(hours=1)))
+        assert mail_jobs.due_round()["e-mails queued again"] == 1
+        assert mail_jobs.due_round()["e-mails queued again"] == 0
+    assert len(smtp.received) == 1 and statuses(mail_app) == [("invitation", "sent")]
+    with mail_app.app_context():
+        assert outbox.get(lost).attempts == 1, "sent once, by the job the round enqueued"
+
+
+def test_the_staff_notification_gives_the_booked_visit_when_the_form_came_from_an_invitation(mail_app, smtp):
+    appointment_id = book(mail_app, hours_ahead=50, name="Maria Lopez")
+    flagged = add_submission(mail_app, flags=[{"rule": "x", "severity": "stop", "message": "Pregnancy: do not treat"}])
+    store = mail_app.extensions["intake.store"]
+    with store.writing() as session:
+        session.execute(sql("UPDATE appointments SET submission_id = :s WHERE id = :a"),
+                        {"s": flagged.id, "a": appointment_id})
+        session.execute(sql("UPDATE submissions SET has_stop_flags = :t WHERE id = :s"), {"t": True, "s": flagged.id})
+    with mail_app.app_context():
+        visit = appointment_rows.get(store, appointment_id).visit_at
+        jobs.run_now(mail_jobs.notify_submitted, flagged.id)
+    (message,) = smtp.messages
+    body, html = parts(message)
+    assert f"Visit date: {visit.strftime('%Y-%m-%d %H:%M')} (booked appointment)" in body
+    assert "Stop flags: Yes" in body and ">Yes<" in html
+    assert "pregnan" not in whole_text(message) and "do not treat" not in whole_text(message), "no flag text"
+    assert "maria" not in whole_text(message)
+
+
+def test_mail_status_names_the_server_and_warns_when_links_would_point_at_this_machine(tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, PUBLIC_URL="http://127.0.0.1:5000", SMTP_PASSWORD="s3cret-pw")
+    said = app.test_cli_runner().invoke(args=["mail-status"]).output
+    assert f"SMTP 127.0.0.1:{smtp.port} (no TLS)" in said and "set INTAKE_PUBLIC_URL" in said
+    assert "s3cret-pw" not in said
     app.extensions["intake.store"].engine.dispose()

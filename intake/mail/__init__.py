@@ -54,7 +54,10 @@ def describe(app: Flask) -> str:
     config = app.config
     if config["SMTP_HOST"]:
         security = "SSL" if config["SMTP_SSL"] else ("STARTTLS" if config["SMTP_STARTTLS"] else "no TLS")
-        return f"E-mail: sent through SMTP {config['SMTP_HOST']}:{config['SMTP_PORT']} ({security})."
+        line = f"E-mail: sent through SMTP {config['SMTP_HOST']}:{config['SMTP_PORT']} ({security})."
+        if config["PUBLIC_URL"] == SETTINGS["PUBLIC_URL"]:
+            line += f" Links in e-mails start with {config['PUBLIC_URL']}: set INTAKE_PUBLIC_URL to the clinic's address."
+        return line
     return (f"E-mail: no SMTP server configured (INTAKE_SMTP_HOST), so e-mails are written to {folder(app)}/ "
             "as .eml files instead of being sent.")
 

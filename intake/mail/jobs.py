@@ -6,16 +6,19 @@
 - notify_submitted(submission_id): the only thing a submit enqueues. It records the staff message
   under once_key "submitted:<id>" (at most one per submission) and sends it in the same job.
 - send_due_mail(): every 15 minutes, and `flask --app app send-reminders` for setups without a
-  worker: reminders, the daily digest, and kiosk requests recorded before e-mail existed.
+  worker: reminders, the daily digest, messages whose job was lost, and kiosk requests recorded
+  before e-mail existed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from flask import current_app
 
 from .. import jobs
+from ..models import utcnow
 from . import (
     compose,
     kinds,  # noqa: F401 - registers the builders
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 
 RETRY_DELAY = 60
 ROUND_MINUTES = 15
+LOST_AFTER = dt.timedelta(minutes=30)  # longer than a message's tries take (1 + 2 + 4 + 8 minutes apart)
 
 
 class MailError(jobs.JobError):
@@ -116,7 +120,7 @@ def submitted(submission) -> None:
 
 def carry_kiosk_requests(limit: int = 200) -> int:
     """Kiosk requests recorded in mail_requests before e-mail existed: queue them (encrypted), then delete them."""
-    from sqlalchemy import select
+    from sqlalchemy import delete, select
 
     from ..db import get_store
     from ..models import MailRequest
@@ -124,21 +128,34 @@ def carry_kiosk_requests(limit: int = 200) -> int:
     with get_store().reading() as session:
         pending = [(r.id, r.draft_id, r.address, r.language) for r in
                    session.scalars(select(MailRequest).where(MailRequest.sent_at.is_(None)).limit(limit))]
+    carried = 0
     for request_id, draft_id, address, language in pending:
+        # Recorded first under a once_key (two workers never both send it), then the plaintext row goes.
+        if queue("resume_link", address=address, language=language, draft_id=draft_id,
+                 once_key=f"kiosk-request:{request_id}") is not None:
+            carried += 1
         with get_store().writing() as session:
-            row = session.get(MailRequest, request_id)
-            if row is None:
-                continue
-            session.delete(row)
-        queue("resume_link", address=address, language=language, draft_id=draft_id)
-    return len(pending)
+            session.execute(delete(MailRequest).where(MailRequest.id == request_id))
+    return carried
+
+
+def requeue_lost(older_than: dt.timedelta = LOST_AFTER) -> int:
+    """Queued rows whose job is gone (a crash between commit and enqueue, a flushed queue): enqueue them again.
+
+    A healthy message is sent or failed within its retries (about 15 minutes); a second job for one
+    still in flight finds it claimed or sent, and sends nothing.
+    """
+    ids = outbox.queued_ids(500, created_before=utcnow() - older_than)
+    for mail_id in ids:
+        jobs.enqueue(send_mail, mail_id)
+    return len(ids)
 
 
 def due_round() -> dict[str, int]:
     """Everything that is due now: safe to run often and on several workers at once (once_key decides)."""
     from . import schedule
 
-    done = {"kiosk requests": carry_kiosk_requests()}
+    done = {"kiosk requests": carry_kiosk_requests(), "e-mails queued again": requeue_lost()}
     done.update(schedule.run_due())
     return done
 

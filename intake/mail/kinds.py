@@ -12,8 +12,11 @@ from werkzeug.routing import BuildError
 from ..db import get_store
 from ..models import utcnow
 from ..store import drafts, submissions
+from . import outbox
 from .compose import builder, clinic_zone, external, language_of, message, when
 from .outbox import Mail
+
+STAFF_LANGUAGE = "en"  # the staff pages are in English, and so are their e-mails
 
 
 @builder("resume_link")
@@ -37,10 +40,14 @@ def submitted(mail: Mail) -> EmailMessage | None:
     submission = submissions.get(get_store(), mail.submission_id) if mail.submission_id else None
     if submission is None or not mail.address:
         return None
-    return message("submitted", to=mail.address, language=current_app.config["BABEL_DEFAULT_LOCALE"], automatic=True,
+    booked = outbox.visit_of_submission(submission.id)  # the appointment's visit wins over the date typed
+    visit = booked.astimezone(clinic_zone()).strftime("%Y-%m-%d %H:%M") if booked else (
+        submission.visit_date.isoformat() if submission.visit_date else None)
+    return message("submitted", to=mail.address, language=STAFF_LANGUAGE, automatic=True,
                    subject=lambda: f"Form submitted: {submission.reference}",
-                   reference=submission.reference, visit_date=submission.visit_date,
-                   stop_flags=bool(submission.has_stop_flags), staff_url=external("staff.dashboard"))
+                   reference=submission.reference, visit=visit, booked=booked is not None,
+                   stop_flags=bool(submission.has_stop_flags),
+                   staff_url=external("staff.detail", submission_id=submission.id))  # an opaque id: sign-in comes first
 
 
 def invitation_link(token: str) -> str:
@@ -81,6 +88,13 @@ def reminder(mail: Mail) -> EmailMessage | None:
                                                          clinic=current_app.config["CLINIC_NAME"]))
 
 
+def appointments_url() -> str:
+    try:
+        return external("staff.appointments.index")
+    except BuildError:  # a build without the appointment pages
+        return external("staff.dashboard")
+
+
 @builder("digest")
 def digest(mail: Mail) -> EmailMessage | None:
     """To staff: tomorrow's appointments with no form, as times and a count. No names: "Sign in to see who"."""
@@ -96,6 +110,6 @@ def digest(mail: Mail) -> EmailMessage | None:
              if row.appointment.submission_id is None]
     if not times:
         return None  # every form is in: nothing to tell
-    return message("digest", to=mail.address, language=current_app.config["BABEL_DEFAULT_LOCALE"], automatic=True,
+    return message("digest", to=mail.address, language=STAFF_LANGUAGE, automatic=True,
                    subject=lambda: f"Tomorrow ({day.isoformat()}): {len(times)} appointment(s) with no form yet",
-                   day=day.strftime("%A %d %B %Y"), times=times, staff_url=external("staff.dashboard"))
+                   day=day.strftime("%A %d %B %Y"), times=times, staff_url=appointments_url())

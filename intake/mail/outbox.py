@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -111,7 +112,17 @@ def counts() -> dict[str, int]:
         return dict(session.execute(select(OutboundMail.status, func.count()).group_by(OutboundMail.status)).all())
 
 
-def queued_ids(limit: int) -> list[int]:
+def queued_ids(limit: int, created_before: dt.datetime | None = None) -> list[int]:
+    query = select(OutboundMail.id).where(OutboundMail.status == "queued")
+    if created_before is not None:
+        query = query.where(OutboundMail.created_at < created_before)
     with get_store().reading() as session:
-        return list(session.scalars(select(OutboundMail.id).where(OutboundMail.status == "queued")
-                                    .order_by(OutboundMail.id).limit(limit)))
+        return list(session.scalars(query.order_by(OutboundMail.id).limit(limit)))
+
+
+def visit_of_submission(submission_id: str) -> dt.datetime | None:
+    """The booked visit of the appointment this submission is bound to, if any (for the staff notification)."""
+    from ..models import Appointment
+
+    with get_store().reading() as session:
+        return session.scalar(select(Appointment.visit_at).where(Appointment.submission_id == submission_id))

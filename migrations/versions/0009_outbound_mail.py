@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("once_key"),
     )
     op.create_index("ix_outbound_mail_appointment_id", "outbound_mail", ["appointment_id"], unique=False)
+    op.create_index("ix_outbound_mail_status_created", "outbound_mail", ["status", "created_at"], unique=False)
     op.add_column("drafts", sa.Column("mail_token_hash", sa.String(length=64), nullable=True))
     op.create_index("ix_drafts_mail_token_hash", "drafts", ["mail_token_hash"], unique=True)
 
@@ -46,5 +47,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_drafts_mail_token_hash", table_name="drafts")
     op.drop_column("drafts", "mail_token_hash")  # SQLite 3.35+ drops a column in place
+    op.drop_index("ix_outbound_mail_status_created", table_name="outbound_mail")
     op.drop_index("ix_outbound_mail_appointment_id", table_name="outbound_mail")
     op.drop_table("outbound_mail")
