@@ -468,3 +468,10 @@ def test_a_locked_draft_serves_no_thumbnail(app, patient, monkeypatch):
     monkeypatch.setattr(draft_access, "now", lambda: later)
     assert patient.client.get(f"/intake/photos/{photo.id}.jpg").status_code == 404
     assert patient.client.get("/intake/photos").location == "/"  # asked who is there first
+
+
+def test_the_erase_page_says_the_photos_go_too(app, as_role):  # noqa: F811
+    submission = add_submission(app)
+    add_submission_photo(app, submission.id)
+    add_submission_photo(app, submission.id)
+    assert "The patient's 2 photos." in as_role("admin").get(f"/staff/submissions/{submission.id}/erase").text
