@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from intake import pdf, renders
 from intake.models import Photo
@@ -22,6 +23,7 @@ from tests.photo_support import (
     jpeg_with_gps,
     png,
     png_bomb,
+    post_multipart,
     upload,
     walk_to_photos,
 )
@@ -428,3 +430,48 @@ def test_the_review_page_shows_the_photos_and_a_way_back_to_them(app, patient):
     page = patient.client.get("/intake/photos?from=review")
     response = patient.client.post("/intake/photos", data={**hidden_fields(page.text), "from": "review", "action": "next"})
     assert response.location.endswith("/intake/review")
+
+
+def test_on_both_databases_photos_move_at_submit_and_go_with_erasure(any_app):
+    from intake.retention import erasure
+
+    patient = Patient(any_app.test_client())
+    walk_to_photos(patient)
+    upload(patient.client, {"photo-1": (jpeg_with_gps(), "a.jpg"), "photo-2": (heic(), "b.heic")},
+           captions={"photo-1": "Chin"}, action="next")
+    assert patient.post("consent", PAGES["consent"]).location.endswith("/intake/thanks")
+    photos = stored(any_app)
+    assert len(photos) == 2 and {p.draft_id for p in photos} == {None} and len({p.submission_id for p in photos}) == 1
+    with any_app.app_context():
+        _erased, removed = erasure.erase(any_app, any_app.extensions["intake.store"], photos[0].submission_id,
+                                         "patient_request")
+    assert removed["photos"] == 2 and stored(any_app) == []
+
+
+def test_a_post_without_csrf_stores_no_photo(app, patient):
+    walk_to_photos(patient)
+    page = patient.client.get("/intake/photos")
+    data = {"draft_token": hidden_fields(page.text)["draft_token"], "action": "upload",
+            "photo-1": FileStorage(io.BytesIO(png()), filename="a.png")}
+    response = post_multipart(patient.client, "/intake/photos", data)
+    assert response.status_code == 302 and stored(app) == []  # "this page timed out": back to the page, nothing kept
+
+
+def test_a_locked_draft_serves_no_thumbnail(app, patient, monkeypatch):
+    from intake.web import draft_access
+
+    walk_to_photos(patient)
+    upload(patient.client, {"photo-1": (png(), "a.png")})
+    (photo,) = stored(app)
+    assert patient.client.get(f"/intake/photos/{photo.id}.jpg").status_code == 200
+    later = draft_access.now() + 16 * 60  # past DRAFT_IDLE_MINUTES: the person may have walked away
+    monkeypatch.setattr(draft_access, "now", lambda: later)
+    assert patient.client.get(f"/intake/photos/{photo.id}.jpg").status_code == 404
+    assert patient.client.get("/intake/photos").location == "/"  # asked who is there first
+
+
+def test_the_erase_page_says_the_photos_go_too(app, as_role):  # noqa: F811
+    submission = add_submission(app)
+    add_submission_photo(app, submission.id)
+    add_submission_photo(app, submission.id)
+    assert "The patient's 2 photos." in as_role("admin").get(f"/staff/submissions/{submission.id}/erase").text

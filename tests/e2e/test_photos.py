@@ -89,3 +89,21 @@ def test_the_photo_page_is_usable_by_keyboard(live_server, new_context):
     page.locator("#photo-1-caption").fill("")
     page.locator("#photo-1-caption").press("Enter")
     expect(page).to_have_url(re.compile("/intake/review$"))
+
+
+def test_a_physician_sees_the_photos_on_the_detail_page_and_it_passes_axe(live_server, new_context):
+    from tests.e2e.staffing import DESKTOP, create_staff, sign_in, spanish_submission
+    from tests.photo_support import add_submission_photo
+
+    submission = spanish_submission(live_server.app, last_name="Fotografía")
+    add_submission_photo(live_server.app, submission.id, caption="Cicatriz en la barbilla")
+    create_staff(live_server.app, "photos.physician@clinic.example", "physician")
+    page = new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "photos.physician@clinic.example")
+    page.goto(f"{live_server.url}/staff/submissions/{submission.id}")
+    image = page.get_by_role("img", name="Photo 1: Cicatriz en la barbilla")
+    expect(image).to_be_visible()
+    image.scroll_into_view_if_needed()  # loading="lazy": fetched (and audited) only when looked at
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    assert not axe(page, "staff submission, with photos"), describe(axe(page, "staff submission, with photos"))
+    screenshot(page, "staff-detail-photos.png", full_page=True)
