@@ -39,10 +39,11 @@ def test_an_invitation_opened_on_a_phone_is_submitted_and_shows_as_submitted(liv
     expect(page.locator('[name="email"]')).to_have_value("elena@example.org")
     expect(page.locator('[name="visit_date"]')).to_have_value(visit.date().isoformat())
     fill(page, {k: v for k, v in PAGES["about-you"].items() if k not in KNOWN})
-    for section_id, following in zip(SECTIONS, [*SECTIONS[1:], "review"], strict=True):
+    for section_id, following in zip(SECTIONS, [*SECTIONS[1:], "photos"], strict=True):
         if section_id != "about-you":
             fill(page, PAGES[section_id])
         next_page(page, f"/intake/{following}")
+    next_page(page, "/intake/review")  # the optional photos page, skipped
     page.get_by_role("link", name="Continue to consent and signature").click()
     fill(page, PAGES["consent"])
     press(page, "Sign and submit")

@@ -81,6 +81,7 @@ def test_tapping_zones_and_the_keyboard_mark_the_fieldset_and_the_review_shows_t
     screenshot(page, "face-map-phone.png")
 
     fill(page, SKIN_REST)
+    forward(page, "/intake/photos")  # the optional photos page, skipped
     forward(page, "/intake/review")
     words = page.locator(".zone-words")
     expect(words).to_contain_text("Crow's feet, right: Lines when moving")
@@ -98,6 +99,7 @@ def test_without_javascript_the_fieldset_alone_marks_zones(live_server, new_cont
     page.locator("#concern_areas-nasolabial_l summary").click()
     page.locator("#concern_areas-nasolabial_l-volume").check()
     fill(page, SKIN_REST)
+    forward(page, "/intake/photos")  # the optional photos page, skipped
     forward(page, "/intake/review")
     expect(page.locator(".zone-words")).to_contain_text("Neck: Loose or sagging skin")
     expect(page.locator(".zone-words")).to_contain_text("Nose-to-mouth line, left: Volume loss")
