@@ -15,6 +15,7 @@ from sqlalchemy import select
 from intake import appointments
 from intake.models import Appointment, Draft, utcnow
 from intake.store import appointments as rows
+from intake.store import drafts
 from tests import staff_support
 from tests.conftest import hidden_fields
 from tests.staff_support import actions, add_submission, csrf, post
@@ -317,7 +318,7 @@ def test_a_returning_patients_invitation_uses_the_carry_forward_entry_point(app,
 
     def start_carried(store_, earlier_id, *, language, prefill, appointment_id):
         calls.append((earlier_id, prefill["first_name"], appointment_id))
-        return rows.start_draft(store_, page="about-you", language=language, answers=prefill)
+        return drafts.create(store_, "about-you", language, answers=prefill)
 
     monkeypatch.setattr(landing, "carried_draft_starter", lambda: start_carried)
     assert client.get(f"/i/{issue(app, appointment)}").status_code == 302

@@ -61,7 +61,7 @@ def _start(appointment: Appointment) -> tuple[str, object]:
                                  prefill=answers, appointment_id=appointment.id)
         except LookupError:  # the earlier submission was erased: an ordinary form, never an error for the patient
             log.info("appointment %s: earlier submission gone; starting a new form", appointment.id)
-    return rows.start_draft(store, page=q.sections[0].id, language=appointment.language, answers=answers)
+    return drafts.create(store, q.sections[0].id, appointment.language, answers=answers)
 
 
 def invitation(token: str):

@@ -20,8 +20,7 @@ from typing import Any
 from .. import answers as answers_mod
 from .. import audit, questionnaire_ext
 from ..models import Draft
-from ..store import Store, submissions
-from ..store import carried as carried_store
+from ..store import Store, drafts, submissions
 from .history import CARRIED, carried_sections, carry, confirm, record_of, unconfirmed
 
 __all__ = ["CARRIED", "EarlierSubmissionMissing", "carried_sections", "carry", "confirm", "record_of", "start_carried_draft",
@@ -65,4 +64,4 @@ def start_carried_draft(store: Store, earlier_submission_id: str, *, language: s
         audit.record_in(session, "history_carried", submission_id=earlier.id, actor_email="patient",
                         detail={"draft_id": draft.id, "sections": sections, "appointment_id": appointment_id})
 
-    return carried_store.create_draft(store, page=q.sections[0].id, language=language, answers=answers, audit=record)
+    return drafts.create(store, q.sections[0].id, language, answers=answers, audit=record)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -12,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Appointment, AppointmentMail, Draft, Submission, utcnow
-from . import Store, drafts
+from . import Store
 
 
 def hash_token(token: str) -> str:
@@ -140,17 +139,6 @@ def record_mail(store: Store, appointment_id: int, kind: str) -> bool:
 def mails_sent(store: Store, appointment_id: int) -> list[str]:
     with store.reading() as session:
         return list(session.scalars(select(AppointmentMail.kind).where(AppointmentMail.appointment_id == appointment_id)))
-
-
-def start_draft(store: Store, *, page: str, language: str, answers: dict) -> tuple[str, Draft]:
-    """A new draft holding the appointment's prefilled answers; same shape as store.drafts.create."""
-    token = secrets.token_urlsafe(drafts.TOKEN_BYTES)
-    now = utcnow()
-    draft = Draft(token_hash=drafts.hash_token(token), submit_token=secrets.token_urlsafe(24), answers=answers,
-                  page=page, language=language, created_at=now, updated_at=now, expires_at=now + drafts.LIFETIME)
-    with store.writing() as session:
-        session.add(draft)
-    return token, draft
 
 
 def delete_for_submission(session: Session, submission_id: str) -> int:

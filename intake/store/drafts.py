@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Callable
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from ..models import Draft, utcnow
 from . import Store
@@ -19,16 +21,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def create(store: Store, page: str, language: str = "en") -> tuple[str, Draft]:
-    """Start a draft; return its resume token (shown once, never stored) and the row."""
+def create(store: Store, page: str, language: str = "en", *, answers: dict | None = None,
+           audit: Callable[[Session, Draft], None] | None = None) -> tuple[str, Draft]:
+    """Start a draft; return its resume token (shown once, never stored) and the row.
+
+    `answers` prefills it (an invitation, a returning patient's history); `audit(session, draft)` records
+    how it was started in the same transaction.
+    """
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     draft = Draft(
-        token_hash=hash_token(token), submit_token=secrets.token_urlsafe(24), answers={},
+        token_hash=hash_token(token), submit_token=secrets.token_urlsafe(24), answers=answers or {},
         page=page, language=language, created_at=now, updated_at=now, expires_at=now + LIFETIME,
     )
     with store.writing() as session:
         session.add(draft)
+        if audit is not None:
+            session.flush()  # the draft's id, for the audit event
+            audit(session, draft)
     return token, draft
 
 
