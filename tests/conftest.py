@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -88,9 +89,12 @@ def app(tmp_path, migrated_sqlite):
     app.extensions["intake.store"].engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def pg_schema_url():
-    """A fresh schema in the test database, migrated once. Skipped without a server, except under CI."""
+@contextlib.contextmanager
+def throwaway_schema(prefix: str):
+    """A fresh, migrated schema in the test database, dropped afterwards; yields its URL.
+
+    Skips the test without a server, except under CI, where PostgreSQL is required.
+    """
     try:
         admin = create_engine(PG_URL)
         with admin.connect() as conn:
@@ -99,15 +103,24 @@ def pg_schema_url():
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required under CI but did not answer at {PG_URL}: {exc}")
         pytest.skip(f"no PostgreSQL server at {PG_URL}")
-    schema = f"intake_test_{uuid.uuid4().hex[:8]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    upgrade_database(url)
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        upgrade_database(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url():
+    """A fresh schema in the test database, migrated once per session."""
+    with throwaway_schema("intake_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-from intake.cli import upgrade_database
 from intake.crypto import keys
 from intake.crypto.blob import open_blob
-from tests.conftest import PG_URL
+from tests.conftest import throwaway_schema
 
 from .support import Browser, sign_in, walk_patient
 
@@ -22,23 +21,8 @@ REDIS_URL = os.environ.get("INTAKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 @pytest.fixture
 def pg_schema():
-    try:
-        admin = create_engine(PG_URL)
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any connection failure means "no server"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required under CI: {exc}")
-        pytest.skip(f"no PostgreSQL at {PG_URL}")
-    schema = f"intake_live_{uuid.uuid4().hex[:8]}"
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    upgrade_database(url)
-    yield url
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with throwaway_schema("intake_live") as url:
+        yield url
 
 
 @pytest.fixture
