@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-VISIT = dt.date(2026, 12, 1)
+# The visit is today: the form refuses a visit in the past and a treatment date in the future.
+VISIT = dt.date.today()
 
 # Fitzpatrick answers (all ten items) scoring 14 of 40 (type III, 14-20) and 33 of 40 (type V, 28-34).
 FAIR = {"fitz_eye_colour": "blue", "fitz_hair_colour": "chestnut_dark_blond", "fitz_skin_colour": "very_pale",
@@ -44,7 +45,10 @@ def healthy(**changes) -> dict:
 
 def born_years_before_visit(years: int, days: int = 0) -> str:
     """A date of birth: `years` whole years before the visit, then `days` days later (days=1: a day short)."""
-    birthday = VISIT.replace(year=VISIT.year - years)
+    try:
+        birthday = VISIT.replace(year=VISIT.year - years)
+    except ValueError:  # a visit on 29 February: born on the 28th, the last day that makes them `years` old
+        birthday = VISIT.replace(year=VISIT.year - years, day=28)
     return (birthday + dt.timedelta(days=days)).isoformat()
 
 
