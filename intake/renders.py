@@ -64,18 +64,30 @@ def _stale_before() -> dt.datetime:
     return utcnow() - dt.timedelta(seconds=current_app.config["JOBS_LEASE_SECONDS"])
 
 
+def _limit_hit(exc: BaseException) -> RenderTimeout | pdf.PageLimitExceeded | None:
+    """The render limit behind `exc`, if any: the alarm may go off inside a database read (photos, keys), and then
+    SQLAlchemy hands it on wrapped in a StatementError."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None or isinstance(seen, (RenderTimeout, pdf.PageLimitExceeded)):
+            return seen
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return None
+
+
 def _render(submission: Any, key: str, fingerprint: str) -> bytes:
     """Render and store, or record why not. Limits fail for good; other errors are raised for a retry."""
     store = get_store()
     try:
         with budget(current_app.config.get("PDF_RENDER_TIMEOUT")):
             data = pdf.render_summary(submission)
-    except (RenderTimeout, pdf.PageLimitExceeded) as exc:
-        name = type(exc).__name__
-        log.error("PDF for submission %s stopped: %s", submission.id, name)
-        pdfs.fail(store, submission.id, key, fingerprint, name, final_attempts=MAX_ATTEMPTS)
-        raise
     except Exception as exc:
+        limit = _limit_hit(exc)
+        if limit is not None:
+            name = type(limit).__name__
+            log.error("PDF for submission %s stopped: %s", submission.id, name)
+            pdfs.fail(store, submission.id, key, fingerprint, name, final_attempts=MAX_ATTEMPTS)
+            raise limit from None
         # The stack and the class name only: the message may quote an answer.
         log.error("PDF render failed for submission %s: %s\n%s", submission.id, type(exc).__name__,
                   "".join(traceback.format_tb(exc.__traceback__)))

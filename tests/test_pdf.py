@@ -317,6 +317,23 @@ def test_page_and_time_limits_stop_a_render_and_keep_the_submission(tmp_path, mi
     store.engine.dispose()
 
 
+def test_a_time_limit_that_goes_off_inside_a_database_read_still_fails_the_render_for_good(app, monkeypatch):
+    """The alarm may interrupt a query the render makes (photos, keys): SQLAlchemy wraps it, the limit still holds."""
+    from sqlalchemy.exc import StatementError
+
+    submission = store_submission(app, healthy())
+
+    def interrupted_read(_submission):
+        raise StatementError("(in a read)", "SELECT content FROM photos", {}, renders.RenderTimeout())
+
+    monkeypatch.setattr(pdf, "render_summary", interrupted_read)
+    with app.app_context():
+        renders.render_pdf(submission.id)  # no exception: a limit is final, not a retry
+    with app.extensions["intake.store"].reading() as session:
+        row = session.query(RenderedPdf).one()
+    assert (row.status, row.error, row.attempts) == ("failed", "RenderTimeout", renders.MAX_ATTEMPTS)
+
+
 def test_page_size_comes_from_config(tmp_path, migrated_sqlite):
     import shutil
 
