@@ -52,7 +52,9 @@ def test_with_javascript_a_preview_shows_and_the_upload_reports_progress(live_se
     expect(page.get_by_role("heading", name="Your photos")).to_be_visible()
     thumbnail = page.get_by_role("img", name="Photo 1: Scar on my chin")
     expect(thumbnail).to_be_visible()
-    assert page.evaluate("img => img.naturalWidth", thumbnail.element_handle()) > 0
+    # The thumbnail has width and height attributes, so it is "visible" before it has loaded: wait for the bytes.
+    loaded = page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
+    assert loaded.json_value() is True
     assert seen and seen[-1] == "100", seen  # the bar was shown, and reached 100 % before the page moved on
     assert not axe(page, "photos, one added"), describe(axe(page, "photos, one added"))
 
