@@ -126,6 +126,16 @@ def test_loader_rejects_invalid_yaml(tmp_path):
         questionnaire.load(path)
 
 
+def test_a_process_reads_a_definition_once_and_again_when_the_file_changes(tmp_path):
+    path = tmp_path / "q.yaml"
+    path.write_text(questionnaire.DEFAULT_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    first = questionnaire.load(path)
+    assert questionnaire.load(path) is first  # each app a process creates shares the parsed definition
+    path.write_text(path.read_text(encoding="utf-8").replace("title: ", "title: Revised ", 1), encoding="utf-8")
+    revised = questionnaire.load(path)
+    assert revised is not first and revised.title == f"Revised {first.title}"
+
+
 def test_bad_definition_stops_app_start_up(tmp_path):
     from intake import create_app
 
