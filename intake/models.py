@@ -354,6 +354,9 @@ class Appointment(EncryptedRow, Base):
     submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"), unique=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the front desk cancels the visit (None: booked). The link then shows "cancelled", and the
+    # appointment gets no reminders and is left out of the "no form yet" counts; restoring clears it.
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class AppointmentMail(Base):

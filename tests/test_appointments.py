@@ -91,6 +91,68 @@ def test_reminders_are_due_once_per_kind_and_only_while_no_form(app):
     assert rows.due_for_reminder(_store(app), now, 24, "reminder-24h") == []
 
 
+def test_moving_the_visit_clears_its_reminder_records_so_they_are_due_again_for_the_new_date(app):
+    now = utcnow()
+    appointment = make(app, visit_at=now + dt.timedelta(hours=20))
+    rows.mark_invited(_store(app), appointment.id, now - dt.timedelta(days=5))
+    for kind in ("reminder-24h", "reminder-72h", "invitation"):
+        rows.record_mail(_store(app), appointment.id, kind)
+    # A change that leaves the visit alone keeps them: the reminders were for this visit.
+    _moved, changed = appointments.change(_store(app), appointment.id, email="maria.lopez@example.org")
+    assert changed == ["email"]
+    assert sorted(rows.mails_sent(_store(app), appointment.id)) == ["invitation", "reminder-24h", "reminder-72h"]
+    new_visit = now + dt.timedelta(hours=100)
+    moved, changed = appointments.change(_store(app), appointment.id, visit_at=new_visit)
+    assert changed == ["visit"] and moved.visit_at == new_visit
+    assert rows.mails_sent(_store(app), appointment.id) == ["invitation"], "only the reminders were for the old date"
+    assert rows.due_for_reminder(_store(app), now, 72, "reminder-72h") == []  # 100 h away: not yet
+    later = now + dt.timedelta(hours=30)
+    assert rows.due_for_reminder(_store(app), later, 72, "reminder-72h") == [appointment.id]
+    assert rows.due_for_reminder(_store(app), later, 24, "reminder-24h") == []
+
+
+def test_moving_the_visit_moves_an_issued_links_expiry_with_it(app):
+    appointment = make(app)
+    token = appointments.issue_token(_store(app), appointment)
+    new_visit = appointment.visit_at + dt.timedelta(days=10)
+    appointments.change(_store(app), appointment.id, visit_at=new_visit)
+    assert rows.get(_store(app), appointment.id).token_expires_at == new_visit + appointments.VALID_AFTER_VISIT
+    assert appointments.by_token(_store(app), token, now=appointment.visit_at + dt.timedelta(days=3)).id == appointment.id
+    earlier_visit = utcnow() + dt.timedelta(hours=3)  # moved nearer: the link ends a day after the nearer visit
+    appointments.change(_store(app), appointment.id, visit_at=earlier_visit)
+    assert appointments.by_token(_store(app), token, now=earlier_visit + dt.timedelta(days=1, seconds=1)) is None
+
+
+def test_a_change_follows_the_rules_of_create(app):
+    appointment = make(app)
+    with pytest.raises(ValueError):
+        appointments.change(_store(app), appointment.id, treatments="laser")
+    with pytest.raises(ValueError):
+        appointments.change(_store(app), appointment.id, language="fr")
+    with pytest.raises(ValueError):
+        appointments.change(_store(app), appointment.id, email="", mobile=None)
+    assert appointments.change(_store(app), 999, email="x@example.org") is None
+
+
+def test_a_cancelled_visit_gets_no_reminders_and_is_not_missing_its_form_until_restored(app):
+    now = utcnow()
+    appointment = make(app, visit_at=now + dt.timedelta(hours=20))
+    rows.mark_invited(_store(app), appointment.id, now - dt.timedelta(days=5))
+    window = (now - dt.timedelta(hours=1), now + dt.timedelta(hours=24))
+    assert rows.count_without_form(_store(app), *window) == 1
+    assert appointments.cancel(_store(app), appointment.id) is True
+    assert appointments.cancel(_store(app), appointment.id) is False, "already cancelled: nothing to record"
+    assert rows.due_for_reminder(_store(app), now, 24, "reminder-24h") == []
+    assert rows.count_without_form(_store(app), *window) == 0
+    row = rows.row(_store(app), appointment.id)
+    assert row.appointment.cancelled_at is not None and appointments.overdue(row, now) is False
+    assert rows.count_between(_store(app), *window) == 1, "still listed"
+    assert appointments.restore(_store(app), appointment.id) is True
+    assert appointments.restore(_store(app), appointment.id) is False
+    assert rows.due_for_reminder(_store(app), now, 24, "reminder-24h") == [appointment.id]
+    assert appointments.overdue(rows.row(_store(app), appointment.id), now) is True
+
+
 def test_status_follows_invitation_opening_saving_and_submission(app):
     appointment = make(app)
     store = _store(app)

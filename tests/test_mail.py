@@ -162,6 +162,67 @@ def test_the_send_reminders_command_sends_without_a_worker_and_never_twice(tmp_p
     app.extensions["intake.store"].engine.dispose()
 
 
+def test_a_rescheduled_visit_gets_its_reminders_again_for_the_new_date_once_each(mail_app, smtp):
+    from babel.dates import format_date
+
+    appointment_id = book(mail_app, hours_ahead=20, invited_hours_ago=100)
+    store = mail_app.extensions["intake.store"]
+    with mail_app.app_context():
+        jobs.run_now(mail_jobs.send_due_mail)
+        assert len(smtp.received) == 1, "the 24 h reminder for the old date"
+        new_visit = (utcnow() + dt.timedelta(hours=100)).replace(second=0, microsecond=0)
+        appointments.change(store, appointment_id, visit_at=new_visit)
+        for _ in range(2):
+            schedule.run_due()
+        assert len(smtp.received) == 1, "100 h ahead: nothing due yet"
+        for _ in range(2):
+            schedule.run_due(utcnow() + dt.timedelta(hours=30))
+        assert len(smtp.received) == 2, "70 h ahead: the 72 h reminder, once"
+        for _ in range(2):
+            schedule.run_due(utcnow() + dt.timedelta(hours=80))
+        assert len(smtp.received) == 3, "20 h ahead: the 24 h reminder for the new date, once"
+        assert sorted(appointment_rows.mails_sent(store, appointment_id)) == ["reminder-24h", "reminder-72h"]
+        text, _html = parts(smtp.messages[-1])
+        assert format_date(new_visit.date(), format="full", locale="en") in text, "it names the new date"
+        token = LINK.search(text).group(1)
+        found = appointments.by_token(store, token, now=new_visit + dt.timedelta(hours=23))
+        assert found is not None and found.id == appointment_id, "its link works until a day after the new visit"
+    assert [kind for kind, status in statuses(mail_app)] == ["reminder"] * 3
+
+
+def test_a_cancelled_visit_gets_no_reminder_and_its_waiting_invitation_is_not_sent(tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, JOBS_IMMEDIATE=False)
+    store = app.extensions["intake.store"]
+    due = book(app, hours_ahead=20, invited_hours_ago=100)
+    waiting = book(app, hours_ahead=96)
+    with app.app_context():
+        assert mail.send_invitation(waiting) is not None  # queued; no worker has sent it yet
+        assert appointments.cancel(store, due) and appointments.cancel(store, waiting)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["send-reminders"])
+    assert result.exit_code == 0 and "0 reminders" in result.output and "Sent 0 e-mail(s)" in result.output
+    assert smtp.received == [] and statuses(app) == [("invitation", "cancelled")]
+    with app.app_context():
+        assert appointment_rows.mails_sent(store, due) == []
+        appointments.restore(store, due)
+    assert "1 reminders" in runner.invoke(args=["send-reminders"]).output and len(smtp.received) == 1
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_the_daily_digest_leaves_cancelled_visits_out(tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, DIGEST_HOUR=0, CLINIC_TIMEZONE="UTC")
+    tomorrow = dt.datetime.combine(dt.date.today() + dt.timedelta(days=1), dt.time(0), dt.UTC)
+    kept, cancelled = (book(app, hours_ahead=(tomorrow + dt.timedelta(hours=h) - utcnow()).total_seconds() / 3600)
+                       for h in (9.5, 14))
+    with app.app_context():
+        appointments.cancel(app.extensions["intake.store"], cancelled)
+        schedule.send_digest()
+    (message,) = [m for _f, to, m in smtp.received if to == [NOTIFY]]
+    body, _html = parts(message)
+    assert "1 appointment(s) with no form yet" in message["Subject"] and "09:30" in body and "14:00" not in body
+    app.extensions["intake.store"].engine.dispose()
+
+
 def submit_form(client) -> None:
     patient = Patient(client)
     walk_to_consent(patient)

@@ -2,6 +2,10 @@
 
 The data contract other modules use:
 - create(store, ...) -> Appointment (patient fields encrypted; no token yet);
+- change(store, appointment_id, **values) -> (Appointment, names of the changed fields) or None: a moved
+  visit carries its link's expiry with it and clears the reminder records, so reminders come again;
+- cancel(store, appointment_id) / restore(store, appointment_id) -> whether the state changed. A cancelled
+  appointment keeps its link (which then says "cancelled"), gets no reminders and is not "missing a form";
 - issue_token(store, appointment) -> the raw link token, 256 random bits. Only its SHA-256 is stored, so
   a raw link exists only when it is (re)issued: issuing again invalidates the previous link;
 - by_token(store, raw) -> the appointment whose unexpired token this is, else None;
@@ -45,6 +49,39 @@ def create(store: Store, *, patient_name: str, visit_at: dt.datetime, treatments
                     earlier_submission_id=earlier_submission_id, created_by=created_by, created_at=utcnow())
 
 
+# Field names for people and the audit trail (never values), by model attribute.
+FIELD_NAMES = {"patient_name": "name", "email": "email", "mobile": "mobile", "visit_at": "visit",
+               "treatments": "treatments", "language": "language", "earlier_submission_id": "earlier"}
+
+
+def change(store: Store, appointment_id: int, **values) -> tuple[Appointment, list[str]] | None:
+    """Change what staff typed (same rules as create); return the appointment and the changed field names."""
+    if "treatments" in values and values["treatments"] not in TREATMENTS:
+        raise ValueError("unknown treatments code")
+    if "language" in values and values["language"] not in LANGUAGES:
+        raise ValueError("unknown language")
+    if ("email" in values or "mobile" in values) and not (values.get("email") or values.get("mobile")):
+        raise ValueError("an e-mail address or a mobile number is needed")
+    if values.get("visit_at") is not None:
+        values["visit_at"] = values["visit_at"].astimezone(dt.UTC)
+    for key in ("email", "mobile"):
+        if key in values:
+            values[key] = values[key] or None
+    found = rows.change(store, appointment_id, values, VALID_AFTER_VISIT)
+    if found is None:
+        return None
+    appointment, changed = found
+    return appointment, [FIELD_NAMES[key] for key in changed]
+
+
+def cancel(store: Store, appointment_id: int, now: dt.datetime | None = None) -> bool:
+    return rows.set_cancelled(store, appointment_id, now or utcnow())
+
+
+def restore(store: Store, appointment_id: int) -> bool:
+    return rows.set_cancelled(store, appointment_id, None)
+
+
 def expiry(appointment: Appointment) -> dt.datetime:
     return appointment.visit_at + VALID_AFTER_VISIT
 
@@ -86,7 +123,8 @@ def status(row: rows.Row) -> str:
 
 
 def overdue(row: rows.Row, now: dt.datetime | None = None) -> bool:
-    """The visit is within 24 hours (or has begun today) and no form has arrived."""
+    """The visit is within 24 hours (or has begun today), it is not cancelled, and no form has arrived."""
     now = now or utcnow()
-    return row.appointment.submission_id is None and row.appointment.visit_at - now <= dt.timedelta(hours=24) \
-        and row.appointment.visit_at + VALID_AFTER_VISIT > now
+    appointment = row.appointment
+    return appointment.submission_id is None and appointment.cancelled_at is None \
+        and appointment.visit_at - now <= dt.timedelta(hours=24) and appointment.visit_at + VALID_AFTER_VISIT > now

@@ -66,8 +66,8 @@ def _appointment_mail(mail: Mail, template: str, subject) -> EmailMessage | None
     if mail.appointment_id is None or not mail.address:
         return None
     appointment = appointment_rows.get(get_store(), mail.appointment_id)
-    if appointment is None or appointment.submission_id is not None:
-        return None  # deleted, or the form has arrived: nothing to ask for
+    if appointment is None or appointment.submission_id is not None or appointment.cancelled_at is not None:
+        return None  # deleted, cancelled, or the form has arrived: nothing to ask for
     if appointment.visit_at + appointments.VALID_AFTER_VISIT <= utcnow():
         return None  # the link could not work any more
     token = appointments.issue_token(get_store(), appointment)
@@ -97,7 +97,7 @@ def appointments_url() -> str:
 
 @builder("digest")
 def digest(mail: Mail) -> EmailMessage | None:
-    """To staff: tomorrow's appointments with no form, as times and a count. No names: "Sign in to see who"."""
+    """To staff: tomorrow's booked (not cancelled) appointments with no form, as times and a count. No names."""
     from ..store import appointments as appointment_rows
 
     if not mail.address or not mail.once_key:
@@ -107,7 +107,7 @@ def digest(mail: Mail) -> EmailMessage | None:
     start = dt.datetime.combine(day, dt.time(0), zone)
     rows = appointment_rows.between(get_store(), start, start + dt.timedelta(days=1))
     times = [row.appointment.visit_at.astimezone(zone).strftime("%H:%M") for row in rows
-             if row.appointment.submission_id is None]
+             if row.appointment.submission_id is None and row.appointment.cancelled_at is None]
     if not times:
         return None  # every form is in: nothing to tell
     return message("digest", to=mail.address, language=STAFF_LANGUAGE, automatic=True,

@@ -6,6 +6,9 @@ appointment_mails, unique on (appointment, kind): a second run, or a second work
 and sends nothing. When a round finds both due (the visit is already within 24 h), only the later
 reminder is sent and the earlier one is recorded as passed. A reminder whose moment came before the
 invitation was sent is passed too: a patient invited two days ahead gets no "72 h" reminder.
+Cancelled appointments get none. When staff move a visit, its reminder records are cleared
+(intake.appointments.change) and the outbound once_key names the visit, so the new date's reminders
+go out, once each, by the same rules.
 
 A reminder carries a fresh invitation link: only a hash of the token is stored, so the job mints a
 new one (intake.appointments.issue_token) and the link in earlier e-mails stops working.
@@ -31,6 +34,11 @@ def reminder_kinds() -> list[tuple[int, str]]:
     return [(h, f"reminder-{h}h") for h in hours]
 
 
+def reminder_key(kind: str, appointment) -> str:
+    """Once per kind and visit: a rescheduled visit (its reminder records cleared) gets its reminders again."""
+    return f"{kind}:{appointment.id}:{appointment.visit_at.astimezone(dt.UTC):%Y%m%dT%H%M}"
+
+
 def send_reminders(now: dt.datetime | None = None) -> int:
     from .jobs import queue
 
@@ -49,7 +57,7 @@ def send_reminders(now: dt.datetime | None = None) -> int:
             if appointment.invited_at and appointment.invited_at > appointment.visit_at - dt.timedelta(hours=hours):
                 continue  # invited after this reminder's moment: the invitation itself is fresh enough
             if queue("reminder", address=appointment.email, language=appointment.language,
-                     appointment_id=appointment_id, once_key=f"{kind}:{appointment_id}") is not None:
+                     appointment_id=appointment_id, once_key=reminder_key(kind, appointment)) is not None:
                 queued += 1
     return queued
 

@@ -30,6 +30,47 @@ def get(store: Store, appointment_id: int) -> Appointment | None:
         return session.get(Appointment, appointment_id)
 
 
+# The reminders' kinds in appointment_mails (intake.mail.schedule: "reminder-72h", "reminder-24h", ...).
+REMINDER_KINDS = "reminder-%"
+# What staff may change on an appointment (intake.appointments.change); a submitted one keeps its earlier form.
+CHANGEABLE = ("patient_name", "email", "mobile", "visit_at", "treatments", "language", "earlier_submission_id")
+
+
+def change(store: Store, appointment_id: int, values: dict, valid_after: dt.timedelta) -> tuple[Appointment, list[str]] | None:
+    """Apply the changed values in one transaction; return the appointment and the names of what changed.
+
+    When the visit moves: a link token's expiry follows it (valid_after past the new visit), and the
+    reminder records are cleared, since they were for the old date: the reminders are due again, by the
+    usual rules, for the new one. An appointment whose form was submitted keeps its earlier submission.
+    None if there is no such appointment.
+    """
+    with store.writing() as session:
+        appointment = session.get(Appointment, appointment_id)
+        if appointment is None:
+            return None
+        changed = []
+        for key in CHANGEABLE:
+            if key not in values or (key == "earlier_submission_id" and appointment.submission_id is not None):
+                continue
+            if getattr(appointment, key) != values[key]:
+                setattr(appointment, key, values[key])
+                changed.append(key)
+        if "visit_at" in changed:
+            if appointment.token_hash is not None:
+                appointment.token_expires_at = appointment.visit_at + valid_after
+            session.execute(delete(AppointmentMail).where(AppointmentMail.appointment_id == appointment_id,
+                                                          AppointmentMail.kind.like(REMINDER_KINDS)))
+    return appointment, changed
+
+
+def set_cancelled(store: Store, appointment_id: int, at: dt.datetime | None) -> bool:
+    """Cancel (at: when) or restore (None); False when it already was so (a double click records nothing twice)."""
+    state = Appointment.cancelled_at.is_(None) if at is not None else Appointment.cancelled_at.is_not(None)
+    with store.writing() as session:
+        return session.execute(update(Appointment).where(Appointment.id == appointment_id, state)
+                               .values(cancelled_at=at)).rowcount == 1
+
+
 def set_token(store: Store, appointment_id: int, token_hash: str, expires_at: dt.datetime) -> bool:
     """Replace the invitation token's hash (the old link stops working)."""
     with store.writing() as session:
@@ -99,21 +140,38 @@ def between(store: Store, start: dt.datetime, end: dt.datetime, limit: int = 500
                      .order_by(Appointment.visit_at, Appointment.id).limit(limit))
 
 
+def count_between(store: Store, start: dt.datetime, end: dt.datetime) -> int:
+    """How many appointments between() would list without its limit (a range of the visit_at index)."""
+    with store.reading() as session:
+        return session.scalar(select(func.count()).select_from(Appointment).where(
+            Appointment.visit_at >= start, Appointment.visit_at < end))
+
+
 def row(store: Store, appointment_id: int) -> Row | None:
     with store.reading() as session:
         found = _rows(session, select(Appointment).where(Appointment.id == appointment_id))
     return found[0] if found else None
 
 
+def reference_of(store: Store, submission_id: str | None) -> str | None:
+    """A submission's reference alone (the change form shows the earlier form's): nothing is decrypted."""
+    if submission_id is None:
+        return None
+    with store.reading() as session:
+        return session.scalar(select(Submission.reference).where(Submission.id == submission_id))
+
+
 def count_without_form(store: Store, start: dt.datetime, end: dt.datetime) -> int:
-    """Appointments with start <= visit_at < end and no submission (a range of the visit_at index)."""
+    """Booked (not cancelled) appointments with start <= visit_at < end and no submission (a range of the visit_at index)."""
     with store.reading() as session:
         return session.scalar(select(func.count()).select_from(Appointment).where(
-            Appointment.visit_at >= start, Appointment.visit_at < end, Appointment.submission_id.is_(None)))
+            Appointment.visit_at >= start, Appointment.visit_at < end, Appointment.submission_id.is_(None),
+            Appointment.cancelled_at.is_(None)))
 
 
 def due_for_reminder(store: Store, now: dt.datetime, hours: int, kind: str) -> list[int]:
-    """Ids of invited appointments with no submission, visiting within `hours` from now, with no `kind` mail yet."""
+    """Ids of invited, not cancelled appointments with no submission, visiting within `hours` from now, with no
+    `kind` mail yet."""
     sent = select(AppointmentMail.id).where(AppointmentMail.appointment_id == Appointment.id,
                                             AppointmentMail.kind == kind)
     with store.reading() as session:
@@ -122,6 +180,7 @@ def due_for_reminder(store: Store, now: dt.datetime, hours: int, kind: str) -> l
                                          Appointment.visit_at <= now + dt.timedelta(hours=hours),
                                          Appointment.invited_at.is_not(None),
                                          Appointment.submission_id.is_(None),
+                                         Appointment.cancelled_at.is_(None),
                                          ~sent.exists())
             .order_by(Appointment.visit_at, Appointment.id)))
 
