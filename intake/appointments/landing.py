@@ -9,6 +9,8 @@
 - Later openings resume the bound draft: it gets a fresh resume token, remembered by this browser with
   the same shared-device rules as a resume link (intake.web.draft_access).
 - The submit binds the submission to the appointment (intake.store.submissions.submit).
+- A cancelled appointment's link shows a kind "this visit was cancelled" page (410, no form); a draft
+  already started stays until the normal draft purge. Restoring the appointment makes the link work again.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ def invitation(token: str):
     if appointment is None:
         return render_template("patient/invitation_missing.html", clinic=current_app.config["CLINIC_NAME"]), 404
     i18n.choose(appointment.language)
+    if appointment.cancelled_at is not None:  # the link stays known, so the patient learns why, not "no longer works"
+        return render_template("patient/invitation_cancelled.html", clinic=current_app.config["CLINIC_NAME"],
+                               phone=current_app.config.get("CLINIC_PHONE"),
+                               email=current_app.config.get("CLINIC_EMAIL")), 410
     if appointment.submission_id is not None:
         return render_template("patient/invitation_done.html", clinic=current_app.config["CLINIC_NAME"])
     draft = drafts.get_by_id(store, appointment.draft_id) if appointment.draft_id else None
