@@ -445,3 +445,265 @@ def test_an_import_can_send_the_invitations_to_those_with_an_email(app, as_role,
     assert "2 appointments added, 1 invitation on the way." in html.unescape(done.text)
     with_mail = next(a for a in all_appointments(app) if a.patient_name == "With Mail")
     assert queued == [with_mail.id] and with_mail.invited_at is not None
+
+
+# --- change, cancel, restore ----------------------------------------------------------------------------------------
+
+def edit_form(**overrides):
+    """The change form as the prefilled page of make()'s appointment holds it."""
+    return {"name": "Maria López", "email": "maria@example.org", "mobile": "+34 600 123 456",
+            "date": TOMORROW.isoformat(), "time": "10:30", "treatments": "neurotoxin", "language": "en", "earlier": "",
+            **overrides}
+
+
+def audited(app, action: str) -> list[dict]:
+    return [row.detail for row in staff_support.audit_rows(app) if row.action == action]
+
+
+def test_the_change_form_is_the_add_form_prefilled_and_opening_it_is_audited(app, as_role):
+    appointment = make(app)
+    page = as_role("staff").get(f"/staff/appointments/{appointment.id}/edit")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    text = html.unescape(page.text)
+    for value in ("Maria López", "maria@example.org", "+34 600 123 456", TOMORROW.isoformat(), "10:30"):
+        assert f'value="{value}"' in text
+    assert re.search(r'value="neurotoxin" checked', page.text) and re.search(r'name="language" value="en" checked', page.text)
+    assert 'name="earlier"' in page.text and 'name="send"' not in page.text
+    assert audited(app, "appointment_opened") == [{"appointment_id": appointment.id}]
+
+
+def test_a_change_with_errors_shows_them_next_to_the_fields_and_keeps_what_was_typed(app, as_role):
+    appointment = make(app)
+    client = as_role("staff")
+    path = f"/staff/appointments/{appointment.id}/edit"
+    page = post(client, path, edit_form(name="", email="maria@", mobile="", date="31/02/2026", time="9h99"), page=path)
+    assert page.status_code == 422
+    text = html.unescape(page.text)
+    assert 'class="error-summary"' in page.text and 'aria-invalid="true"' in page.text
+    for message in ("Enter the patient’s name.", "Enter an e-mail address like", "Enter the date like",
+                    "Enter the time like"):
+        assert text.count(message) == 2, message  # in the summary and next to the field
+    assert 'value="maria@"' in text and 'value="31/02/2026"' in text and 'value="9h99"' in text
+    [unchanged] = all_appointments(app)
+    assert (unchanged.patient_name, unchanged.email, unchanged.visit_at) == (
+        "Maria López", "maria@example.org", appointment.visit_at)
+    assert audited(app, "appointment_changed") == []
+
+
+def test_a_valid_change_updates_the_row_and_the_audit_names_the_fields_not_the_values(app, as_role):
+    appointment = make(app)
+    client = as_role("staff")
+    path = f"/staff/appointments/{appointment.id}/edit"
+    done = post(client, path, edit_form(name="María López Ruiz", email="maria.ruiz@example.org", mobile="",
+                                        treatments="both"), page=path)
+    assert done.status_code == 302 and done.location.endswith("/staff/appointments/")
+    [changed] = all_appointments(app)
+    assert (changed.patient_name, changed.email, changed.mobile, changed.treatments) == (
+        "María López Ruiz", "maria.ruiz@example.org", None, "both")
+    assert changed.visit_at == appointment.visit_at and changed.language == "en"
+    [detail] = audited(app, "appointment_changed")
+    assert detail == {"appointment_id": appointment.id, "changed": ["name", "email", "mobile", "treatments"]}
+    assert "Ruiz" not in json.dumps(staff_support.audit_rows(app)[-1].detail)
+    # Saving it again unchanged changes nothing and records nothing.
+    again = post(client, path, edit_form(name="María López Ruiz", email="maria.ruiz@example.org", mobile="",
+                                         treatments="both"), page=path, follow_redirects=True)
+    assert "Nothing was changed." in again.text and len(audited(app, "appointment_changed")) == 1
+
+
+def test_an_unchanged_visit_that_has_begun_can_still_be_corrected_but_not_moved_into_the_past(app, as_role):
+    begun = (utcnow() - dt.timedelta(minutes=30)).replace(second=0, microsecond=0)
+    appointment = make(app, visit_at=begun)
+    client = as_role("staff")
+    path = f"/staff/appointments/{appointment.id}/edit"
+    values = edit_form(date=begun.date().isoformat(), time=begun.strftime("%H:%M"))
+    assert post(client, path, {**values, "email": "new@example.org"}, page=path).status_code == 302
+    assert all_appointments(app)[0].email == "new@example.org"
+    earlier = begun - dt.timedelta(hours=2)
+    page = post(client, path, {**values, "date": earlier.date().isoformat(), "time": earlier.strftime("%H:%M")}, page=path)
+    assert page.status_code == 422 and "This visit is in the past" in page.text
+
+
+def test_a_submitted_appointment_changes_its_visit_and_contact_but_keeps_its_earlier_form(app, as_role):
+    earlier, other, arrived = add_submission(app), add_submission(app), add_submission(app)
+    appointment = make(app, earlier_submission_id=earlier.id)
+    with store(app).writing() as session:
+        session.get(Appointment, appointment.id).submission_id = arrived.id
+    client = as_role("staff")
+    path = f"/staff/appointments/{appointment.id}/edit"
+    page = client.get(path)
+    assert 'name="earlier"' not in page.text and earlier.reference in page.text and "cannot change" in page.text
+    later = TOMORROW + dt.timedelta(days=2)
+    done = post(client, path, edit_form(date=later.isoformat(), mobile="+34 600 999 888", earlier=other.reference),
+                page=path)
+    assert done.status_code == 302
+    [changed] = all_appointments(app)
+    assert changed.earlier_submission_id == earlier.id and changed.submission_id == arrived.id
+    assert changed.visit_at.date() == later and changed.mobile == "+34 600 999 888"
+    assert audited(app, "appointment_changed")[0]["changed"] == ["mobile", "visit"]
+
+
+def test_a_new_visit_date_carries_the_link_with_it(app, as_role):
+    appointment = make(app)
+    token = issue(app, appointment)
+    client = as_role("staff")
+    path = f"/staff/appointments/{appointment.id}/edit"
+    later = TOMORROW + dt.timedelta(days=5)
+    assert post(client, path, edit_form(date=later.isoformat(), time="16:00"), page=path).status_code == 302
+    new_visit = dt.datetime.combine(later, dt.time(16, 0), dt.UTC)
+    [moved] = all_appointments(app)
+    assert moved.visit_at == new_visit and moved.token_expires_at == new_visit + dt.timedelta(days=1)
+    past_old_expiry = appointment.visit_at + dt.timedelta(days=2)
+    assert appointments.by_token(store(app), token, now=past_old_expiry).id == appointment.id, "the link still works"
+    assert appointments.by_token(store(app), token, now=new_visit + dt.timedelta(days=1, seconds=1)) is None
+    assert app.test_client().get(f"/i/{token}").status_code == 302
+    assert audited(app, "appointment_changed")[0]["changed"] == ["visit"]
+
+
+def test_changing_an_appointment_that_has_no_link_issues_none(app, as_role):
+    appointment = make(app)
+    client = as_role("staff")
+    path = f"/staff/appointments/{appointment.id}/edit"
+    post(client, path, edit_form(time="17:45"), page=path)
+    [moved] = all_appointments(app)
+    assert moved.visit_at.strftime("%H:%M") == "17:45" and moved.token_hash is None and moved.token_expires_at is None
+
+
+def test_an_unknown_appointment_is_not_found(app, as_role):
+    client = as_role("staff")
+    assert client.get("/staff/appointments/999/edit").status_code == 404
+    assert post(client, "/staff/appointments/999/cancel").status_code == 404
+    assert post(client, "/staff/appointments/999/restore").status_code == 404
+
+
+def test_the_day_view_has_an_edit_link_naming_the_patient_for_screen_readers(app, as_role):
+    appointment = make(app)
+    page = as_role("staff").get("/staff/appointments/").text
+    assert (f'href="/staff/appointments/{appointment.id}/edit">Edit<span class="visually-hidden"> the appointment of '
+            "Maria López</span></a>") in html.unescape(page)
+
+
+def test_posts_to_change_cancel_or_restore_without_the_csrf_token_are_refused(app, as_role):
+    appointment = make(app)
+    client = as_role("staff")
+    edit = f"/staff/appointments/{appointment.id}/edit"
+    for token in ({}, {"csrf_token": "stale"}):
+        refused = client.post(edit, data={**edit_form(name="Someone Else"), **token})
+        assert refused.status_code == 302 and refused.location == edit, "back to the form, which takes a GET"
+        refused = client.post(f"/staff/appointments/{appointment.id}/cancel", data=token)
+        assert refused.status_code == 302 and refused.location == "/staff/appointments/", "not to a POST-only address"
+        assert "expired, so nothing was changed" in client.get(refused.location).text
+    [still] = all_appointments(app)
+    assert still.patient_name == "Maria López" and still.cancelled_at is None
+    appointments.cancel(store(app), appointment.id)
+    assert client.post(f"/staff/appointments/{appointment.id}/restore").status_code == 302
+    assert all_appointments(app)[0].cancelled_at is not None
+    assert not {"appointment_changed", "appointment_cancelled", "appointment_restored"} & set(actions(app))
+
+
+def row_of(page: str, name: str) -> str:
+    return next(row for row in re.findall(r"<tr class=[^>]*>.*?</tr>", html.unescape(page), re.S) if name in row)
+
+
+@pytest.mark.parametrize(("language", "title", "mistake"), [
+    ("en", "This visit was cancelled", "If you think this is a mistake, contact the clinic."),
+    ("es", "Esta visita se ha cancelado", "Si cree que se trata de un error, póngase en contacto con la clínica."),
+])
+def test_a_cancelled_visit_is_greyed_and_its_link_says_so_without_a_form(app, as_role, language, title, mistake):
+    appointment = make(app, language=language, visit_at=utcnow() + dt.timedelta(hours=3))
+    token = issue(app, appointment)
+    client = as_role("staff")
+    done = post(client, f"/staff/appointments/{appointment.id}/cancel", page=f"/staff/appointments/{appointment.id}/edit",
+                follow_redirects=True)
+    assert "The appointment is cancelled." in done.text and "Maria" not in done.text.split("<main", 1)[-1].split(
+        "<table", 1)[0], "the flash names no one"
+    assert audited(app, "appointment_cancelled") == [{"appointment_id": appointment.id}]
+    row = row_of(client.get("/staff/appointments/").text, "Maria López")
+    assert 'class="row-cancelled"' in row and ">Cancelled</span>" in row and "No form yet" not in row
+    assert "Send invitation" not in row and "Link and QR code" not in row and "/edit" in row
+    patient = app.test_client()
+    page = patient.get(f"/i/{token}")
+    assert page.status_code == 410 and page.location is None
+    text = html.unescape(page.text)
+    assert title in text and mistake in text and f'lang="{language}"' in page.text
+    assert "<form" not in text.split("<main", 1)[-1] and "Maria" not in text
+    with store(app).reading() as session:
+        assert session.scalars(select(Draft)).all() == [], "no form was started"
+
+
+def test_restoring_a_cancelled_visit_brings_its_link_and_buttons_back(app, as_role):
+    appointment = make(app)
+    token = issue(app, appointment)
+    client = as_role("staff")
+    edit = f"/staff/appointments/{appointment.id}/edit"
+    post(client, f"/staff/appointments/{appointment.id}/cancel", page=edit)
+    again = post(client, f"/staff/appointments/{appointment.id}/cancel", page=edit, follow_redirects=True)
+    assert "already cancelled" in again.text and len(audited(app, "appointment_cancelled")) == 1
+    page = client.get(edit).text
+    assert "Restore the appointment" in page and "Cancel this appointment" not in page
+    post(client, f"/staff/appointments/{appointment.id}/restore", page=edit)
+    assert audited(app, "appointment_restored") == [{"appointment_id": appointment.id}]
+    assert all_appointments(app)[0].cancelled_at is None
+    row = row_of(client.get("/staff/appointments/").text, "Maria López")
+    assert "row-cancelled" not in row and "Send invitation" in row and "Link and QR code" in row
+    assert app.test_client().get(f"/i/{token}").location.endswith("/intake/about-you")
+
+
+def test_a_cancelled_visit_gets_no_invitation_or_link_from_the_buttons(app, as_role, monkeypatch):
+    from intake.appointments import notify
+
+    queued = []
+    monkeypatch.setattr(notify, "mailer", lambda: queued.append)
+    appointment = make(app)
+    appointments.cancel(store(app), appointment.id)
+    client = as_role("staff")
+    sent = post(client, f"/staff/appointments/{appointment.id}/send", page="/staff/appointments/", follow_redirects=True)
+    shown = post(client, f"/staff/appointments/{appointment.id}/link", page="/staff/appointments/", follow_redirects=True)
+    assert "This appointment is cancelled: restore it first" in html.unescape(sent.text + shown.text)
+    [still] = all_appointments(app)
+    assert queued == [] and still.invited_at is None and still.token_hash is None
+
+
+def test_a_draft_already_started_stays_when_the_visit_is_cancelled(app, client):
+    appointment = make(app)
+    token = issue(app, appointment)
+    client.get(f"/i/{token}")
+    appointments.cancel(store(app), appointment.id)
+    assert app.test_client().get(f"/i/{token}").status_code == 410
+    with store(app).reading() as session:
+        assert len(session.scalars(select(Draft)).all()) == 1
+
+
+def test_the_dashboard_and_the_day_view_do_not_count_a_cancelled_visit_as_missing_its_form(app, as_role):
+    make(app, visit_at=utcnow() + dt.timedelta(hours=2), patient_name="Kept Patient")
+    gone = make(app, visit_at=utcnow() + dt.timedelta(hours=5), patient_name="Gone Patient")
+    client = as_role("staff")
+    assert ">2</span> no form yet, visit within 24 h" in client.get("/staff/").text
+    appointments.cancel(store(app), gone.id)
+    assert ">1</span> no form yet, visit within 24 h" in client.get("/staff/").text
+    assert "1 visit within 24 hours has no form yet" in client.get("/staff/appointments/").text
+    with app.test_request_context():
+        from intake.appointments import views
+        assert views.missing_soon() == 1
+
+
+def test_the_day_view_says_when_it_leaves_appointments_out(app, as_role, monkeypatch):
+    from intake.appointments import views
+
+    for hours in (2, 30, 60):
+        make(app, visit_at=utcnow() + dt.timedelta(hours=hours), patient_name=f"Patient In{hours}h")
+    client = as_role("staff")
+    assert "Showing the first" not in client.get("/staff/appointments/").text
+    monkeypatch.setattr(views, "DAY_VIEW_LIMIT", 2)
+    page = html.unescape(client.get("/staff/appointments/").text)
+    assert "Showing the first 2 of 3 appointments" in page and "The 1 furthest ahead are not listed here" in page
+    assert "Patient In2h" in page and "Patient In60h" not in page
+    assert staff_support.audit_rows(app)[-1].detail == {"shown": 2, "total": 3}
+
+
+def test_the_count_beside_the_capped_list_reads_the_same_range(app):
+    for hours in (2, 30, 60):
+        make(app, visit_at=utcnow() + dt.timedelta(hours=hours))
+    start, end = utcnow(), utcnow() + dt.timedelta(days=5)
+    assert len(rows.between(store(app), start, end, limit=2)) == 2
+    assert rows.count_between(store(app), start, end) == 3
+    assert rows.count_between(store(app), start, utcnow() + dt.timedelta(hours=40)) == 2

@@ -111,6 +111,10 @@ MATRIX = [
     ("staff.appointments.import_csv", "POST", "/staff/appointments/import", {}, {S, P, A}),
     ("staff.appointments.send", "POST", "/staff/appointments/{aid}/send", {}, {S, P, A}),
     ("staff.appointments.link", "POST", "/staff/appointments/{aid}/link", {}, {S, P, A}),
+    ("staff.appointments.edit", "GET", "/staff/appointments/{aid}/edit", None, {S, P, A}),
+    ("staff.appointments.edit", "POST", "/staff/appointments/{aid}/edit", {"name": "Ana"}, {S, P, A}),
+    ("staff.appointments.cancel", "POST", "/staff/appointments/{aid}/cancel", {}, {S, P, A}),
+    ("staff.appointments.restore", "POST", "/staff/appointments/{aid}/restore", {}, {S, P, A}),
 ]
 
 

@@ -1,6 +1,6 @@
 """Reading an appointment from what staff typed or a booking system exported: one rule set for both.
 
-read(values) takes plain strings (the add form's fields, or one CSV row) and returns the cleaned
+read(values) takes plain strings (the add and change forms' fields, or one CSV row) and returns the cleaned
 values and {field: message}. Messages are for the front desk and say how to fix the value.
 """
 
@@ -69,8 +69,12 @@ def _text(values: dict, key: str, limit: int) -> str:
     return value[: limit * 4]  # long enough to report "too long", never unbounded
 
 
-def read(values: dict, *, now: dt.datetime, default_treatments: str = "", default_language: str = "en") -> Reading:
-    """Check one appointment's fields; values: name, email, mobile, date, time, treatments, language, earlier."""
+def read(values: dict, *, now: dt.datetime, default_treatments: str = "", default_language: str = "en",
+         booked: dt.datetime | None = None) -> Reading:
+    """Check one appointment's fields; values: name, email, mobile, date, time, treatments, language, earlier.
+
+    booked: when changing an appointment, its visit as booked: kept unchanged, it is not refused as past
+    (the front desk may correct an e-mail address while the patient is at the desk)."""
     out = Reading()
     errors = out.errors
     for key in ("name", "email", "mobile", "date", "time", "treatments", "language", "earlier"):
@@ -107,7 +111,7 @@ def read(values: dict, *, now: dt.datetime, default_treatments: str = "", defaul
     visit_at = None
     if day and hour:
         visit_at = dt.datetime.combine(day, hour, clinic_zone()).astimezone(dt.UTC)
-        if visit_at < now:
+        if visit_at < now and visit_at != booked:
             errors["date"] = "This visit is in the past. Check the date and time."
         elif visit_at > now + dt.timedelta(days=366):
             errors["date"] = "This visit is more than a year away. Check the year."

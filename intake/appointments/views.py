@@ -1,9 +1,16 @@
-"""Staff pages for appointments (any staff role): the day view, add, CSV import, send, and the link or QR code.
+"""Staff pages for appointments (any staff role): the day view, add, change, cancel and restore, CSV import, send,
+and the link or QR code.
 
 Every page that shows a patient's name or contact details is audited. A link can only be shown when it
 is made, since only its hash is stored: "Link and QR code" issues a fresh link, and the one sent before
 stops working (the page says so). The patient's draft stays bound to the appointment, so any newer
 link reopens the same form.
+
+Changing an appointment uses the add form's fields and rules (fields.read, _fields.html). A moved visit
+carries its link's expiry along and makes the reminders due again for the new date (appointments.change).
+Cancelling keeps the row, greyed in the day view with a "Cancelled" badge and no Send or Link buttons;
+its link tells the patient the visit was cancelled. Restore undoes it. Flash messages never name the
+patient: they travel in the session cookie.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from . import fields, importing, notify
 
 bp = Blueprint("appointments", __name__, url_prefix="/appointments")
 LATER_DAYS = 14
+DAY_VIEW_LIMIT = 500  # rows the day view lists; past it, the page says how many it left out
 FORM_KEYS = ("name", "email", "mobile", "date", "time", "treatments", "language", "earlier")
 
 
@@ -43,7 +51,9 @@ def _view_rows(found: list[rows.Row], now: dt.datetime, mail: dict) -> list[dict
 def index():
     today, now = clinic_today(), utcnow()
     days = [("Today", today), ("Tomorrow", today + dt.timedelta(days=1))]
-    found = rows.between(get_store(), _day_start(today), _day_start(today + dt.timedelta(days=LATER_DAYS + 1)))
+    start, end = _day_start(today), _day_start(today + dt.timedelta(days=LATER_DAYS + 1))
+    found = rows.between(get_store(), start, end, limit=DAY_VIEW_LIMIT)
+    total = rows.count_between(get_store(), start, end) if len(found) >= DAY_VIEW_LIMIT else len(found)
     mail = notify.mail_states([r.appointment.id for r in found])
     listed = _view_rows(found, now, mail)
     groups = []
@@ -51,10 +61,10 @@ def index():
         start, end = _day_start(day), _day_start(day + dt.timedelta(days=1))
         groups.append((label, day, [v for v in listed if start <= v["a"].visit_at < end]))
     later = [v for v in listed if v["a"].visit_at >= _day_start(today + dt.timedelta(days=2))]
-    audit.record("appointments_viewed", detail={"shown": len(listed)})
+    audit.record("appointments_viewed", detail={"shown": len(listed), "total": total})
     return render_template("staff/appointments/index.html", groups=groups, later=later, later_days=LATER_DAYS,
                            overdue=sum(1 for v in listed if v["overdue"]), labels=fields.TREATMENT_LABELS,
-                           language_labels=fields.LANGUAGE_LABELS)
+                           language_labels=fields.LANGUAGE_LABELS, shown=len(listed), total=total)
 
 
 def missing_soon() -> int:
@@ -110,6 +120,100 @@ def _form_context() -> dict:
                        "earlier": fields.REFERENCE_MAX}}
 
 
+# --- change, cancel, restore ---------------------------------------------------------------------------------------
+
+def _current_values(appointment) -> dict:
+    """The change form's fields as the appointment has them now (visit in clinic time)."""
+    local = appointment.visit_at.astimezone(clinic_zone())
+    return {"name": appointment.patient_name, "email": appointment.email or "", "mobile": appointment.mobile or "",
+            "date": local.date().isoformat(), "time": local.strftime("%H:%M"), "treatments": appointment.treatments,
+            "language": appointment.language,
+            "earlier": rows.reference_of(get_store(), appointment.earlier_submission_id) or ""}
+
+
+def _edit_page(appointment, values: dict, errors: dict, status: int = 200):
+    row = rows.row(get_store(), appointment.id)
+    page = render_template("staff/appointments/edit.html", a=appointment, values=values, errors=errors,
+                           form_status=appointments.status(row) if row else "", **_form_context())
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/<int:appointment_id>/edit", methods=["GET", "POST"])
+@requires("list")
+def edit(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    submitted = appointment.submission_id is not None
+    if request.method == "GET":
+        audit.record("appointment_opened", detail={"appointment_id": appointment.id})
+        return _edit_page(appointment, _current_values(appointment), {})
+    values = {key: request.form.get(key, "") for key in FORM_KEYS}
+    if submitted:  # the form arrived: its earlier submission stays as it was, whatever was posted
+        values["earlier"] = rows.reference_of(get_store(), appointment.earlier_submission_id) or ""
+    reading = fields.read(values, now=utcnow(), booked=appointment.visit_at)
+    errors = dict(reading.errors)
+    if submitted:
+        earlier_id = appointment.earlier_submission_id
+    else:
+        earlier_id = _earlier_id(reading.values["earlier"], errors) if "earlier" not in errors else None
+    if errors:
+        audit.record("appointment_opened", detail={"appointment_id": appointment.id})  # the page shows it again
+        return _edit_page(appointment, values, errors, 422)
+    new_values = reading.values
+    changed = appointments.change(
+        get_store(), appointment.id, patient_name=new_values["patient_name"], email=new_values["email"],
+        mobile=new_values["mobile"], visit_at=new_values["visit_at"], treatments=new_values["treatments"],
+        language=new_values["language"], earlier_submission_id=earlier_id)
+    if changed is None:
+        abort(404)
+    updated, names = changed
+    if not names:
+        flash("Nothing was changed.", "info")
+        return redirect(url_for(".index"))
+    audit.record("appointment_changed", detail={"appointment_id": appointment.id, "changed": names})
+    notes = ["The appointment is changed."]
+    if "visit" in names and updated.submission_id is None:
+        notes.append("The patient’s link now works until a day after the new visit, and the reminders will go out "
+                     "for the new date.")
+    if ("visit" in names or "email" in names) and updated.invited_at and updated.email \
+            and updated.submission_id is None and updated.cancelled_at is None:
+        notes.append("To tell the patient now, use “Resend”.")
+    flash(" ".join(notes), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:appointment_id>/cancel")
+@requires("list")
+def cancel(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    if appointments.cancel(get_store(), appointment.id):
+        audit.record("appointment_cancelled", detail={"appointment_id": appointment.id})
+        flash("The appointment is cancelled. Its link now tells the patient the visit was cancelled, and no reminders "
+              "go out. Nothing was sent to the patient. To undo it, open the appointment and choose “Restore”.",
+              "success")
+    else:
+        flash("This appointment was already cancelled.", "info")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:appointment_id>/restore")
+@requires("list")
+def restore(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    if appointments.restore(get_store(), appointment.id):
+        audit.record("appointment_restored", detail={"appointment_id": appointment.id})
+        flash("The appointment is restored: its link opens the form again, and reminders go out as usual.", "success")
+    else:
+        flash("This appointment was not cancelled.", "info")
+    return redirect(url_for(".index"))
+
+
+def _cancelled(appointment) -> bool:
+    if appointment.cancelled_at is not None:
+        flash("This appointment is cancelled: restore it first (open it, then “Restore”).", "info")
+        return True
+    return False
+
+
 def _send(appointment_id: int) -> None:
     appointment = rows.get(get_store(), appointment_id)
     if appointment.email is None:
@@ -135,7 +239,9 @@ def _appointment(appointment_id: int):
 @requires("list")
 def send(appointment_id: int):
     appointment = _appointment(appointment_id)
-    if appointment.submission_id is not None:
+    if _cancelled(appointment):
+        pass
+    elif appointment.submission_id is not None:
         flash("This patient has already sent the form: no invitation is needed.", "info")
     else:
         _send(appointment.id)
@@ -151,6 +257,8 @@ def qr_data_uri(link: str) -> str:
 @requires("list")
 def link(appointment_id: int):
     appointment = _appointment(appointment_id)
+    if _cancelled(appointment):
+        return redirect(url_for(".index"))
     if appointment.submission_id is not None:
         flash("This patient has already sent the form: there is no link to hand over.", "info")
         return redirect(url_for(".index"))

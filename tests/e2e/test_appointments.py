@@ -80,6 +80,20 @@ def test_the_appointment_pages_pass_axe(live_server, new_context, tmp_path):
     page.goto(live_server.url + "/staff/appointments/new")
     page.get_by_role("button", name="Add the appointment").click()
     check(page, "staff add appointment, with errors", problems)
+    page.goto(live_server.url + "/staff/appointments/")
+    page.locator("tr", has_text="Axe Patient").get_by_role("link", name=re.compile("^Edit")).click()
+    check(page, "staff change appointment", problems)
+    page.fill("#f-email", "")
+    page.fill("#f-mobile", "")
+    page.get_by_role("button", name="Save the changes").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    check(page, "staff change appointment, with errors", problems)
+    with app.app_context():
+        (booked,) = rows.between(store, utcnow() - dt.timedelta(days=1), utcnow() + dt.timedelta(days=1))
+        token = appointments.issue_token(store, booked.appointment)
+    page.get_by_role("button", name="Cancel this appointment").click()
+    expect(page.locator("tr", has_text="Axe Patient").locator(".badge-cancelled")).to_be_visible()
+    check(page, "staff appointments, one cancelled", problems)
     bookings = tmp_path / "bookings.csv"
     bookings.write_text("name,email,phone,date,time\nAna,ana@example,,2020-01-01,10:00\n", encoding="utf-8")
     page.goto(live_server.url + "/staff/appointments/import")
@@ -91,4 +105,7 @@ def test_the_appointment_pages_pass_axe(live_server, new_context, tmp_path):
     patient = new_context(viewport=PHONE).new_page()
     patient.goto(live_server.url + "/i/no-such-invitation")
     check(patient, "patient invitation link that no longer works", problems)
+    patient.goto(live_server.url + f"/i/{token}")
+    expect(patient.get_by_role("heading", name="Esta visita se ha cancelado")).to_be_visible()
+    check(patient, "patient invitation of a cancelled visit", problems)
     assert not problems, problems
