@@ -1,17 +1,31 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd) for the e-mail tests, and apps that send to it."""
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) for the e-mail tests, and apps that send to it.
+
+`smtp` is a plain server. `smtp_server(...)` starts one with STARTTLS required, with TLS from the first
+byte (port 465 style), and/or with AUTH required; `make_certs(folder)` makes a throwaway private CA and a
+server certificate for localhost/127.0.0.1 under the test's tmp_path (nothing is committed).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import email
+import ipaddress
 import shutil
 import socket
+import ssl
 import threading
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import update
 
 from intake import appointments, jobs
@@ -25,12 +39,28 @@ HEALTH_WORDS = ("neurotox", "botox", "botul", "needling", "micro", "consultation
 
 
 class Inbox:
-    """What the server received: (envelope sender, recipients, parsed message). `refuse` answers RCPT with it."""
+    """What the server received: (envelope sender, recipients, parsed message). `refuse` answers RCPT with it.
 
-    def __init__(self) -> None:
+    For each MAIL FROM it saw, `mail_from` records (sender, TLS version or None, login or None): how the
+    session stood when the client began a message. `logins` records every AUTH try: (mechanism, login,
+    accepted, TLS version or None); never the password.
+    """
+
+    def __init__(self, username: str | None = None, password: str | None = None) -> None:
         self.received: list[tuple[str, list[str], EmailMessage]] = []
+        self.mail_from: list[tuple[str, str | None, str | None]] = []
+        self.logins: list[tuple[str, str, bool, str | None]] = []
         self.refuse: str | None = None
         self.lock = threading.Lock()
+        self._credentials = (username.encode(), password.encode()) if username is not None else None
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 - aiosmtpd's hook name
+        login = session.auth_data.login.decode() if session.authenticated else None
+        with self.lock:
+            self.mail_from.append((address, tls_version(server), login))
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook name
         if self.refuse:
@@ -44,10 +74,31 @@ class Inbox:
             self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
+    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        """aiosmtpd's authenticator: accepts the one username/password this inbox was made with."""
+        accepted = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == self._credentials
+        login = auth_data.login.decode(errors="replace") if isinstance(auth_data, LoginPassword) else "?"
+        with self.lock:
+            self.logins.append((mechanism, login, accepted, tls_version(server)))
+        return AuthResult(success=accepted, handled=False, auth_data=auth_data if accepted else None)
+
     @property
     def messages(self) -> list[EmailMessage]:
         with self.lock:
             return [m for _f, _t, m in self.received]
+
+
+def tls_version(server) -> str | None:
+    """The session's TLS version ("TLSv1.3"), after STARTTLS or from the first byte; None in clear."""
+    ssl_object = server.transport.get_extra_info("ssl_object") if server.transport else None
+    return ssl_object.version() if ssl_object else None
+
+
+# aiosmtpd 1.4 warns, in its server thread, of what some tests set up on purpose (AUTH without STARTTLS: over
+# TLS from the first byte, or a careless server that takes passwords in clear) and of its own use of its
+# deprecated Session.login_data on every accepted AUTH. Only those two, only on the tests that need it.
+AIOSMTPD_WARNINGS = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning",
+                                               "ignore:Session.login_data is deprecated:DeprecationWarning")
 
 
 def free_port() -> int:
@@ -64,6 +115,97 @@ def smtp():
     inbox.port = controller.port
     yield inbox
     controller.stop()
+
+
+@dataclass(frozen=True)
+class Certs:
+    """A throwaway private CA (ca_file: what INTAKE_SMTP_CA_FILE names) and a server certificate it signed."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        return context
+
+
+def make_certs(folder: Path, *, dns_names: tuple[str, ...] = ("localhost",),
+               ip_addresses: tuple[str, ...] = ("127.0.0.1",)) -> Certs:
+    """A CA and a server certificate for `dns_names` and `ip_addresses` (subjectAltName), valid for a day.
+
+    P-256 keys: made in milliseconds. Written under `folder` (the test's tmp_path); the key file is 0600.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Intake test CA")])
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number())
+          .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+          .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                       data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                       encipher_only=False, decipher_only=False), critical=True)
+          .add_extension(ca_ski, critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    names = [x509.DNSName(n) for n in dns_names] + [x509.IPAddress(ipaddress.ip_address(a)) for a in ip_addresses]
+    common_name = (dns_names or ip_addresses)[0]
+    server = (x509.CertificateBuilder()
+              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+              .issuer_name(ca_name).public_key(server_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+              .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+              .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                           data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                           crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+              .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+              .add_extension(x509.SubjectAlternativeName(names), critical=False)
+              .add_extension(x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), critical=False)
+              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
+              .sign(ca_key, hashes.SHA256()))
+    certs = Certs(folder / "ca.pem", folder / "server.pem", folder / "server-key.pem")
+    certs.ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    certs.cert_file.write_bytes(server.public_bytes(serialization.Encoding.PEM))
+    certs.key_file.touch(mode=0o600)
+    certs.key_file.write_bytes(server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                        serialization.NoEncryption()))
+    return certs
+
+
+@pytest.fixture
+def smtp_server():
+    """Start a real server: `smtp_server(starttls=certs)`, `smtp_server(implicit_tls=certs)`,
+    `smtp_server(starttls=certs, login=("user", "password"))`; each one is stopped after the test.
+
+    starttls: the server offers STARTTLS and refuses MAIL before it (require_starttls).
+    implicit_tls: TLS from the first byte, as on port 465.
+    login: AUTH required (auth_required); only over TLS unless auth_in_clear (a careless server).
+    """
+    controllers = []
+
+    def start(*, starttls: Certs | None = None, implicit_tls: Certs | None = None,
+              login: tuple[str, str] | None = None, auth_in_clear: bool = False) -> Inbox:
+        inbox = Inbox(*login) if login else Inbox()
+        options: dict = {}
+        if starttls:
+            options.update(tls_context=starttls.server_context(), require_starttls=True)
+        if login:
+            # aiosmtpd counts only STARTTLS as TLS for auth_require_tls: over implicit TLS, AUTH is already encrypted.
+            options.update(auth_required=True, auth_require_tls=not (auth_in_clear or implicit_tls),
+                           authenticator=inbox.authenticate)
+        controller = Controller(inbox, hostname="127.0.0.1", port=free_port(),
+                                ssl_context=implicit_tls.server_context() if implicit_tls else None, **options)
+        controller.start()
+        controllers.append(controller)
+        inbox.port = controller.port
+        return inbox
+
+    yield start
+    for controller in controllers:
+        controller.stop()
 
 
 def smtp_config(inbox: Inbox, **extra) -> dict:

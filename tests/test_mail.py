@@ -1,15 +1,19 @@
 """E-mail through a real SMTP server on 127.0.0.1: invitations, reminders, staff notifications, the digest,
-failures shown to staff, and the .eml folder when no server is configured."""
+failures shown to staff, the .eml folder when no server is configured, and the way clinics' servers
+want to be spoken to: STARTTLS, TLS from the first byte (465), SMTP AUTH, certificates checked."""
 # ruff: noqa: F811 - fixtures come from tests.mail_support and tests.staff_support
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email
+import logging
 import re
 import stat
 from email import policy
 
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy import text as sql
 
@@ -20,14 +24,17 @@ from intake.models import JobFailure, OutboundMail, utcnow
 from intake.store import appointments as appointment_rows
 from tests.conftest import Patient, hidden_fields
 from tests.mail_support import (
+    AIOSMTPD_WARNINGS,
     HEALTH_WORDS,
     NOTIFY,
     book,
     mail_app,  # noqa: F401
     mail_app_for,
+    make_certs,
     parts,
     run_queue,
     smtp,  # noqa: F401
+    smtp_server,  # noqa: F401
     whole_text,
 )
 from tests.staff_support import add_submission, csrf, login, make_user
@@ -441,4 +448,161 @@ def test_mail_status_names_the_server_and_warns_when_links_would_point_at_this_m
     said = app.test_cli_runner().invoke(args=["mail-status"]).output
     assert f"SMTP 127.0.0.1:{smtp.port} (no TLS)" in said and "set INTAKE_PUBLIC_URL" in said
     assert "s3cret-pw" not in said
+    app.extensions["intake.store"].engine.dispose()
+
+
+# --- TLS and SMTP AUTH: a real server with STARTTLS, TLS from the first byte, AUTH; a throwaway private CA ---
+
+USERNAME, PASSWORD, WRONG_PASSWORD = "forms@clinic.test", "Corr3ct-horse-7141", "Wr0ng-guess-5302"
+TLS_VERSIONS = ("TLSv1.2", "TLSv1.3")
+
+
+def invite(app) -> int:
+    appointment_id = book(app, hours_ahead=96)
+    with app.app_context():
+        return mail.send_invitation(appointment_id)
+
+
+def test_starttls_upgrades_the_session_before_mail_from_and_checks_the_certificate(tmp_path, migrated_sqlite,
+                                                                                  smtp_server):
+    certs = make_certs(tmp_path / "certs")
+    server = smtp_server(starttls=certs)  # refuses MAIL FROM before STARTTLS
+    app = mail_app_for(tmp_path, migrated_sqlite, server, SMTP_STARTTLS=True, SMTP_CA_FILE=str(certs.ca_file))
+    invite(app)
+    (sender, recipients, message), = server.received
+    assert sender == "forms@clinic.test" and recipients == ["maria.lopez@example.com"]
+    assert LINK.search(parts(message)[0]) and message["Subject"] == "Your visit to Test Clinic: your form"
+    ((mail_from, tls, login),) = server.mail_from
+    assert mail_from == "forms@clinic.test" and tls in TLS_VERSIONS and login is None, "TLS before MAIL FROM"
+    assert statuses(app) == [("invitation", "sent")]
+    said = app.test_cli_runner().invoke(args=["mail-status"]).output
+    assert f"SMTP 127.0.0.1:{server.port} (STARTTLS)" in said
+    assert f"checked against the CA file {certs.ca_file} (INTAKE_SMTP_CA_FILE)." in said
+    app.extensions["intake.store"].engine.dispose()
+
+
+@AIOSMTPD_WARNINGS
+def test_tls_from_the_first_byte_port_465_style_with_a_login(tmp_path, migrated_sqlite, smtp_server):
+    certs = make_certs(tmp_path / "certs")
+    server = smtp_server(implicit_tls=certs, login=(USERNAME, PASSWORD))
+    # By name: the certificate's DNS subjectAltName "localhost" is what is checked here.
+    app = mail_app_for(tmp_path, migrated_sqlite, server, SMTP_HOST="localhost", SMTP_SSL=True, SMTP_STARTTLS=True,
+                       SMTP_CA_FILE=str(certs.ca_file), SMTP_USERNAME=USERNAME, SMTP_PASSWORD=PASSWORD)
+    invite(app)
+    (_sender, recipients, message), = server.received
+    assert recipients == ["maria.lopez@example.com"] and LINK.search(parts(message)[0])
+    ((_mechanism, login, accepted, tls),) = server.logins
+    assert (login, accepted) == (USERNAME, True) and tls in TLS_VERSIONS
+    ((_from, tls, login),) = server.mail_from
+    assert tls in TLS_VERSIONS and login == USERNAME
+    assert statuses(app) == [("invitation", "sent")]
+    assert "(SSL)" in app.test_cli_runner().invoke(args=["mail-status"]).output
+    app.extensions["intake.store"].engine.dispose()
+
+
+def secrets_in(text: str) -> list[str]:
+    """The passwords, as typed or base64-encoded (AUTH LOGIN sends them so), found in `text`."""
+    forms = [form for p in (PASSWORD, WRONG_PASSWORD) for form in (p, base64.b64encode(p.encode()).decode())]
+    return [form for form in forms if form in text]
+
+
+def app_log(caplog) -> str:
+    """Everything the app and its libraries logged, with tracebacks; not the test server's own log (mail.log)."""
+    return "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records if not r.name.startswith("mail.log"))
+
+
+@AIOSMTPD_WARNINGS
+def test_smtp_auth_a_wrong_password_fails_retries_and_is_shown_to_staff_and_the_password_is_never_written_down(
+        tmp_path, migrated_sqlite, smtp_server, caplog):
+    caplog.set_level(logging.DEBUG)
+    certs = make_certs(tmp_path / "certs")
+    server = smtp_server(starttls=certs, login=(USERNAME, PASSWORD))  # AUTH required, and only after STARTTLS
+    app = mail_app_for(tmp_path, migrated_sqlite, server, JOBS_IMMEDIATE=False, SMTP_STARTTLS=True,
+                       SMTP_CA_FILE=str(certs.ca_file), SMTP_USERNAME=USERNAME, SMTP_PASSWORD=WRONG_PASSWORD)
+    appointment_id = book(app, hours_ahead=30)
+    with app.app_context():
+        mail_id = mail.send_invitation(appointment_id)
+    assert run_queue(app) == 1
+    assert statuses(app) == [("invitation", "queued")], "one try failed: it will be tried again"
+    run_queue(app, include_scheduled=True)
+    store = app.extensions["intake.store"]
+    with store.reading() as session:
+        row = session.get(OutboundMail, mail_id)
+        assert (row.status, row.attempts, row.error) == ("failed", mail_jobs.RETRIES + 1, "SMTPAuthenticationError")
+        (failure,) = session.scalars(select(JobFailure))
+    assert failure.error == f"e-mail {mail_id} (invitation) not sent: SMTPAuthenticationError"
+    assert server.received == [] and server.mail_from == [], "no MAIL FROM without a login"
+    # smtplib tries each mechanism the server offers (PLAIN, then LOGIN): at least one refusal per try.
+    assert len(server.logins) >= mail_jobs.RETRIES + 1
+    assert {(login, accepted, tls in TLS_VERSIONS) for _m, login, accepted, tls in server.logins} == \
+        {(USERNAME, False, True)}, "each try logged in over TLS, and was refused"
+    admin = make_user(app, "admin")
+    client = app.test_client()
+    login(client, admin.email)
+    assert "E-mail not sent" in client.get("/staff/appointments/").text
+    page = client.get("/staff/admin/jobs/").text
+    assert "SMTPAuthenticationError" in page and not secrets_in(page)
+    # The clinic fixes the password; an administrator runs the job again.
+    app.config["SMTP_PASSWORD"] = PASSWORD
+    assert client.post(f"/staff/admin/jobs/{failure.id}/retry", data={"csrf_token": csrf(page)}).status_code == 302
+    run_queue(app)
+    assert len(server.received) == 1 and statuses(app) == [("invitation", "sent")]
+    assert server.logins[-1][1:3] == (USERNAME, True) and server.mail_from[-1][2] == USERNAME
+    # Neither password is anywhere: not in the log (with tracebacks), nor in any file the app wrote
+    # (the database with outbound_mail and job_failures, its journal, the job queue, the mail folder).
+    assert caplog.records and not secrets_in(app_log(caplog))
+    with store.engine.connect() as conn:
+        rows = [conn.execute(sql(f"SELECT * FROM {table}")).all() for table in ("outbound_mail", "job_failures")]
+    assert rows[0] and rows[1] and not secrets_in(repr(rows))
+    app.extensions["intake.store"].engine.dispose()
+    written = [path for path in tmp_path.rglob("*") if path.is_file() and path.parent.name != "certs"]
+    assert any(path.name == "intake.sqlite3" for path in written)
+    for path in written:
+        content = path.read_bytes()
+        assert not [s for s in (PASSWORD, WRONG_PASSWORD) if s.encode() in content], path.name
+
+
+@AIOSMTPD_WARNINGS
+@pytest.mark.parametrize("tls, problem", [("starttls", "no CA file: the system trust store does not know it"),
+                                         ("ssl", "no CA file: the system trust store does not know it"),
+                                         ("starttls", "a trusted CA, but a certificate for another host")])
+def test_a_server_certificate_the_app_does_not_trust_is_refused_before_anything_is_said(tmp_path, migrated_sqlite,
+                                                                                         smtp_server, tls, problem):
+    wrong_name = problem.endswith("another host")
+    certs = make_certs(tmp_path / "certs", dns_names=("mail.elsewhere.test",) if wrong_name else ("localhost",),
+                       ip_addresses=() if wrong_name else ("127.0.0.1",))
+    server = (smtp_server(starttls=certs, login=(USERNAME, PASSWORD)) if tls == "starttls"
+              else smtp_server(implicit_tls=certs, login=(USERNAME, PASSWORD)))
+    app = mail_app_for(tmp_path, migrated_sqlite, server, SMTP_STARTTLS=True, SMTP_SSL=tls == "ssl",
+                       SMTP_CA_FILE=str(certs.ca_file) if wrong_name else "",
+                       SMTP_USERNAME=USERNAME, SMTP_PASSWORD=PASSWORD)
+    mail_id = invite(app)
+    assert server.received == [] and server.mail_from == [] and server.logins == [], "nothing said, no password"
+    with app.extensions["intake.store"].reading() as session:
+        row = session.get(OutboundMail, mail_id)
+        assert (row.status, row.error) == ("failed", "SSLCertVerificationError")
+        (failure,) = session.scalars(select(JobFailure))
+    assert failure.error == f"e-mail {mail_id} (invitation) not sent: SSLCertVerificationError", "a class, no text"
+    app.extensions["intake.store"].engine.dispose()
+
+
+@AIOSMTPD_WARNINGS
+def test_starttls_asked_for_and_not_offered_is_refused_and_nothing_goes_in_clear(tmp_path, migrated_sqlite,
+                                                                                 smtp_server):
+    server = smtp_server(login=(USERNAME, PASSWORD), auth_in_clear=True)  # no STARTTLS; AUTH offered in clear
+    app = mail_app_for(tmp_path, migrated_sqlite, server, SMTP_STARTTLS=True, SMTP_USERNAME=USERNAME,
+                       SMTP_PASSWORD=PASSWORD)
+    mail_id = invite(app)
+    assert server.logins == [] and server.mail_from == [] and server.received == [], "no password, no MAIL in clear"
+    with app.extensions["intake.store"].reading() as session:
+        assert session.get(OutboundMail, mail_id).error == "SMTPNotSupportedError"
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_mail_status_says_when_the_ca_file_is_missing(tmp_path, migrated_sqlite):
+    app = mail_app_for(tmp_path, migrated_sqlite, None, SMTP_HOST="mail.clinic.test", SMTP_PORT=587,
+                       SMTP_CA_FILE=str(tmp_path / "clinic-ca.pem"), SMTP_PASSWORD="s3cret-pw")
+    said = app.test_cli_runner().invoke(args=["mail-status"]).output
+    assert "SMTP mail.clinic.test:587 (STARTTLS)" in said and "s3cret-pw" not in said
+    assert f"CA file {tmp_path / 'clinic-ca.pem'} (INTAKE_SMTP_CA_FILE), which cannot be found" in said
     app.extensions["intake.store"].engine.dispose()

@@ -33,6 +33,7 @@ SETTINGS = {
     "SMTP_STARTTLS": True,  # upgrade a plain connection with STARTTLS (port 587)
     "SMTP_SSL": False,  # TLS from the first byte (port 465); overrides SMTP_STARTTLS
     "SMTP_TIMEOUT": 20,  # seconds for connecting and for each SMTP command
+    "SMTP_CA_FILE": "",  # PEM file of the CA(s) to trust for the server's certificate; empty: the system trust store
     "SMTP_FROM": "",  # e.g. "Harbour Aesthetic Clinic <forms@harbour.example>"; else no-reply@<PUBLIC_URL host>
     "MAIL_FOLDER": "",  # where .eml files go without SMTP; else <instance>/mail
     "PUBLIC_URL": "http://127.0.0.1:5000",  # the address patients and staff open; links in e-mails start with it
@@ -55,6 +56,10 @@ def describe(app: Flask) -> str:
     if config["SMTP_HOST"]:
         security = "SSL" if config["SMTP_SSL"] else ("STARTTLS" if config["SMTP_STARTTLS"] else "no TLS")
         line = f"E-mail: sent through SMTP {config['SMTP_HOST']}:{config['SMTP_PORT']} ({security})."
+        if security != "no TLS" and config.get("SMTP_CA_FILE"):
+            ca_file = Path(config["SMTP_CA_FILE"])
+            line += f" The server's certificate is checked against the CA file {ca_file} (INTAKE_SMTP_CA_FILE)"
+            line += "." if ca_file.is_file() else ", which cannot be found: no e-mail can be sent until it is there."
         if config["PUBLIC_URL"] == SETTINGS["PUBLIC_URL"]:
             line += f" Links in e-mails start with {config['PUBLIC_URL']}: set INTAKE_PUBLIC_URL to the clinic's address."
         return line
