@@ -606,3 +606,26 @@ def test_mail_status_says_when_the_ca_file_is_missing(tmp_path, migrated_sqlite)
     assert "SMTP mail.clinic.test:587 (STARTTLS)" in said and "s3cret-pw" not in said
     assert f"CA file {tmp_path / 'clinic-ca.pem'} (INTAKE_SMTP_CA_FILE), which cannot be found" in said
     app.extensions["intake.store"].engine.dispose()
+
+
+def test_a_login_without_tls_goes_only_to_a_relay_on_this_machine(tmp_path, migrated_sqlite, monkeypatch):
+    connections: list[str] = []
+
+    class NoNetwork:
+        def __init__(self, host, *args, **kwargs):
+            connections.append(host)
+            raise OSError("the test refuses to connect anywhere")
+
+    monkeypatch.setattr("smtplib.SMTP", NoNetwork)
+    app = mail_app_for(tmp_path, migrated_sqlite, None, SMTP_HOST="mail.clinic.test", SMTP_PORT=25,
+                       SMTP_STARTTLS=False, SMTP_USERNAME=USERNAME, SMTP_PASSWORD=PASSWORD)
+    said = app.test_cli_runner().invoke(args=["mail-status"]).output
+    assert "(no TLS)" in said and "a login without TLS would send the password in clear" in said
+    assert PASSWORD not in said
+    mail_id = invite(app)
+    assert connections == [], "refused before connecting: the password never left"
+    with app.extensions["intake.store"].reading() as session:
+        assert session.get(OutboundMail, mail_id).error == "PlainTextLoginRefused"
+    app.config["SMTP_HOST"] = "127.0.0.1"  # a local relay (postfix on the same machine) may take a plain login
+    assert "password in clear" not in app.test_cli_runner().invoke(args=["mail-status"]).output
+    app.extensions["intake.store"].engine.dispose()

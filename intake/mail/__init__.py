@@ -60,6 +60,12 @@ def describe(app: Flask) -> str:
             ca_file = Path(config["SMTP_CA_FILE"])
             line += f" The server's certificate is checked against the CA file {ca_file} (INTAKE_SMTP_CA_FILE)"
             line += "." if ca_file.is_file() else ", which cannot be found: no e-mail can be sent until it is there."
+        if security == "no TLS" and config["SMTP_USERNAME"]:
+            from .transport import loopback
+
+            if not loopback(config["SMTP_HOST"]):
+                line += (" Nothing will be sent: a login without TLS would send the password in clear. Set"
+                         " INTAKE_SMTP_STARTTLS=true (port 587) or INTAKE_SMTP_SSL=true (port 465).")
         if config["PUBLIC_URL"] == SETTINGS["PUBLIC_URL"]:
             line += f" Links in e-mails start with {config['PUBLIC_URL']}: set INTAKE_PUBLIC_URL to the clinic's address."
         return line

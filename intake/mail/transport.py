@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 import smtplib
 import ssl
@@ -17,16 +18,34 @@ log = logging.getLogger(__name__)
 _told_about_folder = False
 
 
+class PlainTextLoginRefused(Exception):
+    """A username is set but neither SMTP_SSL nor SMTP_STARTTLS: the password would cross the network in clear."""
+
+
+def loopback(host: str) -> bool:
+    """A relay on this machine (localhost, 127.0.0.0/8, ::1): the only place a password may go without TLS."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def deliver(message: EmailMessage, name: str) -> str:
     """Send `message`; return "smtp" or the .eml path. Raises on any SMTP failure (the job retries).
 
     With SMTP_SSL or SMTP_STARTTLS the server's certificate is verified, chain and name, against the
     system's trust store or SMTP_CA_FILE, before anything else is said: no login, no MAIL FROM in clear.
     STARTTLS asked for and not offered is an error (SMTPNotSupportedError), never a fallback to plain text.
+    A login without either goes only to a relay on this machine (PlainTextLoginRefused otherwise).
     """
     config = current_app.config
     if not config["SMTP_HOST"]:
         return write_eml(message, name)
+    encrypted = config["SMTP_SSL"] or config["SMTP_STARTTLS"]
+    if config["SMTP_USERNAME"] and not encrypted and not loopback(config["SMTP_HOST"]):
+        raise PlainTextLoginRefused()  # before connecting: the job fails, staff see it, the password stays here
     timeout = float(config["SMTP_TIMEOUT"])
     context = tls_context(config)
     if config["SMTP_SSL"]:
