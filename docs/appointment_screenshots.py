@@ -2,7 +2,7 @@
 
     .venv/bin/python docs/appointment_screenshots.py [extra-folder]
 
-Writes docs/screenshots/staff-appointments.png; with a folder, also the add form with errors, the CSV
+Writes docs/screenshots/staff-appointments.png; with a folder, also the add and change forms with errors, the CSV
 import preview, the link and QR code page and the patient's prefilled first page on a phone there.
 """
 
@@ -47,6 +47,9 @@ def book(app) -> None:
         appointment = appointments.create(store, patient_name=name, visit_at=when, treatments=treatments,
                                           email=f"{local}@example.org" if email else None, mobile="+34 600 123 456",
                                           language=language)
+        if state == "cancelled":
+            appointments.cancel(store, appointment.id)
+            return
         if state == "not sent":
             return
         rows.mark_invited(store, appointment.id, utcnow())
@@ -77,6 +80,7 @@ def book(app) -> None:
         add("Maria López", at(1, 9, 30), "neurotoxin", "submitted")
         add("Sofía Morales", at(1, 12, 0), "both", "opened", language="es")
         add("James O'Connor", at(1, 15, 45), "consultation", "invited")
+        add("Lena Fischer", at(1, 17, 0), "microneedling", "cancelled")
         add("Hannah Weber", at(3, 10, 0), "microneedling", "invited")
         add("Ravi Patel", at(6, 17, 30), "neurotoxin", "not sent")
 
@@ -112,6 +116,11 @@ def main() -> None:
                 page.set_input_files("#i-file", str(csv_file))
                 page.get_by_role("button", name="Preview").click()
                 page.screenshot(path=extra / "appointment-import-preview.png", full_page=True)
+                page.goto(base + "/staff/appointments/")
+                page.locator("tr", has_text="Hannah Weber").get_by_role("link", name="Edit").click()
+                page.get_by_label("Visit date").fill("2020-01-01")
+                page.get_by_role("button", name="Save the changes").click()
+                page.screenshot(path=extra / "appointment-edit-errors.png", full_page=True)
                 page.goto(base + "/staff/appointments/")
                 page.locator("tr", has_text="James O'Connor").get_by_role("button", name="Link and QR code").click()
                 page.screenshot(path=extra / "appointment-link-qr.png", full_page=True)

@@ -34,7 +34,10 @@ MARKED = {
     "skin": {"upcoming_event": "EventZq7 in May", "goals": "GoalsZq7 smoother cheeks"},
     "consent": {"signature_name": "SignatureZq7 Typed", "signature_drawing": PNG_1X1},
 }
-SECRETS = [b"Zq7", b"zq7.marker", b"7911 123456", b"020 7946 0958", b"Emercontact", b"Vexmarkerz", b"Quillon",
+# Each is 7 bytes or more: a shorter one turns up by chance in a megabyte of ciphertext (3 bytes: about 1 in 16).
+SECRETS = [*(word.encode() for values in MARKED.values() for value in values.values() for word in value.split()
+             if "Zq7" in word and len(word) >= 7),
+           b"zq7.marker", b"7911 123456", b"020 7946 0958", b"Emercontact", b"Vexmarkerz", b"Quillon",
            PNG_1X1.split(",")[1][:40].encode()]
 # Stored in the clear by design, so staff can search and sort: the folded search name, date of birth, visit date.
 CLEAR_BY_DESIGN = [fold("Quillon Vexmarkerz Quilly").encode(), b"1979-02-13"]
