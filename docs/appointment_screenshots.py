@@ -56,8 +56,8 @@ def book(app) -> None:
         if state == "invited":
             return
         first, last = name.split(" ", 1)
-        token, draft = rows.start_draft(store, page="about-you", language=language,
-                                        answers={"first_name": first, "last_name": last})
+        token, draft = drafts.create(store, page="about-you", language=language,
+                                     answers={"first_name": first, "last_name": last})
         rows.opened(store, appointment.id, draft.id, utcnow())
         if state == "opened":
             return
