@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from intake import create_app  # noqa: E402
 from intake.cli import upgrade_database  # noqa: E402
+from tests.e2e.browsing import fill  # noqa: E402 - as the browser tests fill the form (the face map too)
 from tests.walk import PAGES  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -63,20 +64,6 @@ def staff_pages(app, browser, base: str, reference: str) -> None:
     page.screenshot(path=OUT / "staff-detail.png")
 
 
-def fill(page, data: dict) -> None:
-    """Fill form fields by name, as a patient would tap and type."""
-    for name, value in data.items():
-        for v in value if isinstance(value, list) else [value]:
-            field = page.locator(f'[name="{name}"]').first
-            kind = field.get_attribute("type")
-            if kind in ("radio", "checkbox"):
-                page.locator(f'[name="{name}"][value="{v}"]' if kind == "radio" or v != "y" else f'[name="{name}"]').check()
-            elif field.evaluate("e => e.tagName") == "SELECT":
-                field.select_option(v)
-            else:
-                field.fill(v)
-
-
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     app, server, base = serve()
@@ -105,6 +92,9 @@ def main() -> None:
             raise SystemExit(f"stuck on {page.url}: " + page.locator("#error-summary").inner_text())
         fill(page, PAGES["skin"])
         page.get_by_role("button", name="Next").click()
+        page.wait_for_url("**/intake/photos")
+        page.get_by_role("button", name="Next").click()  # the optional photos page, skipped
+        page.wait_for_url("**/intake/review")
         page.screenshot(path=OUT / "review.png")
         page.get_by_role("link", name="Continue to consent and signature").click()
         fill(page, PAGES["consent"])
