@@ -276,20 +276,25 @@ def test_no_notification_without_an_address(tmp_path, migrated_sqlite, smtp):
     app.extensions["intake.store"].engine.dispose()
 
 
-def test_a_refused_email_is_retried_then_shown_to_staff_never_to_the_patient(tmp_path, migrated_sqlite, smtp):
-    app = mail_app_for(tmp_path, migrated_sqlite, smtp, JOBS_IMMEDIATE=False)
-    smtp.refuse = "550 5.1.1 mailbox unavailable"
+def invitation_given_up(app) -> tuple[int, int, OutboundMail, JobFailure]:
+    """Book a visit and invite; the first try fails, then every retry: (appointment, e-mail, its row, the failure)."""
     appointment_id = book(app, hours_ahead=30)
     with app.app_context():
         mail_id = mail.send_invitation(appointment_id)
     assert run_queue(app) == 1
     assert statuses(app) == [("invitation", "queued")], "one try failed: it will be tried again"
     run_queue(app, include_scheduled=True)
-    store = app.extensions["intake.store"]
-    with store.reading() as session:
+    with app.extensions["intake.store"].reading() as session:
         row = session.get(OutboundMail, mail_id)
-        assert (row.status, row.attempts, row.error) == ("failed", mail_jobs.RETRIES + 1, "SMTPRecipientsRefused")
         (failure,) = session.scalars(select(JobFailure))
+    return appointment_id, mail_id, row, failure
+
+
+def test_a_refused_email_is_retried_then_shown_to_staff_never_to_the_patient(tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, JOBS_IMMEDIATE=False)
+    smtp.refuse = "550 5.1.1 mailbox unavailable"
+    appointment_id, mail_id, row, failure = invitation_given_up(app)
+    assert (row.status, row.attempts, row.error) == ("failed", mail_jobs.RETRIES + 1, "SMTPRecipientsRefused")
     assert failure.task == "intake.mail.jobs.send_mail" and failure.args == [mail_id]
     assert "maria" not in failure.error.lower() and "@" not in failure.error
     with app.app_context():
@@ -519,17 +524,8 @@ def test_smtp_auth_a_wrong_password_fails_retries_and_is_shown_to_staff_and_the_
     server = smtp_server(starttls=certs, login=(USERNAME, PASSWORD))  # AUTH required, and only after STARTTLS
     app = mail_app_for(tmp_path, migrated_sqlite, server, JOBS_IMMEDIATE=False, SMTP_STARTTLS=True,
                        SMTP_CA_FILE=str(certs.ca_file), SMTP_USERNAME=USERNAME, SMTP_PASSWORD=WRONG_PASSWORD)
-    appointment_id = book(app, hours_ahead=30)
-    with app.app_context():
-        mail_id = mail.send_invitation(appointment_id)
-    assert run_queue(app) == 1
-    assert statuses(app) == [("invitation", "queued")], "one try failed: it will be tried again"
-    run_queue(app, include_scheduled=True)
-    store = app.extensions["intake.store"]
-    with store.reading() as session:
-        row = session.get(OutboundMail, mail_id)
-        assert (row.status, row.attempts, row.error) == ("failed", mail_jobs.RETRIES + 1, "SMTPAuthenticationError")
-        (failure,) = session.scalars(select(JobFailure))
+    _appointment_id, mail_id, row, failure = invitation_given_up(app)
+    assert (row.status, row.attempts, row.error) == ("failed", mail_jobs.RETRIES + 1, "SMTPAuthenticationError")
     assert failure.error == f"e-mail {mail_id} (invitation) not sent: SMTPAuthenticationError"
     assert server.received == [] and server.mail_from == [], "no MAIL FROM without a login"
     # smtplib tries each mechanism the server offers (PLAIN, then LOGIN): at least one refusal per try.
@@ -551,7 +547,7 @@ def test_smtp_auth_a_wrong_password_fails_retries_and_is_shown_to_staff_and_the_
     # Neither password is anywhere: not in the log (with tracebacks), nor in any file the app wrote
     # (the database with outbound_mail and job_failures, its journal, the job queue, the mail folder).
     assert caplog.records and not secrets_in(app_log(caplog))
-    with store.engine.connect() as conn:
+    with app.extensions["intake.store"].engine.connect() as conn:
         rows = [conn.execute(sql(f"SELECT * FROM {table}")).all() for table in ("outbound_mail", "job_failures")]
     assert rows[0] and rows[1] and not secrets_in(repr(rows))
     app.extensions["intake.store"].engine.dispose()
