@@ -51,6 +51,7 @@ class Inbox:
         self.mail_from: list[tuple[str, str | None, str | None]] = []
         self.logins: list[tuple[str, str, bool, str | None]] = []
         self.refuse: str | None = None
+        self.quit_reply: str | None = None  # e.g. "421 ...": a server that stumbles after it has taken the message
         self.lock = threading.Lock()
         self._credentials = (username.encode(), password.encode()) if username is not None else None
 
@@ -73,6 +74,9 @@ class Inbox:
         with self.lock:
             self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
+
+    async def handle_QUIT(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        return self.quit_reply or "221 Bye"
 
     def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         """aiosmtpd's authenticator: accepts the one username/password this inbox was made with."""

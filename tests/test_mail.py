@@ -625,3 +625,14 @@ def test_a_login_without_tls_goes_only_to_a_relay_on_this_machine(tmp_path, migr
     app.config["SMTP_HOST"] = "127.0.0.1"  # a local relay (postfix on the same machine) may take a plain login
     assert "password in clear" not in app.test_cli_runner().invoke(args=["mail-status"]).output
     app.extensions["intake.store"].engine.dispose()
+
+
+def test_a_server_that_fails_its_goodbye_after_taking_the_message_gets_it_once(tmp_path, migrated_sqlite, smtp):
+    """smtplib's `with` raises on a QUIT reply other than 221, after the message was taken: the job then sent it again."""
+    smtp.quit_reply = "421 4.3.0 Closing after a hiccup"
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, JOBS_IMMEDIATE=False)
+    invite(app)
+    run_queue(app)
+    run_queue(app, include_scheduled=True)  # any retry would run now
+    assert len(smtp.received) == 1 and statuses(app) == [("invitation", "sent")], "sent once, not retried"
+    app.extensions["intake.store"].engine.dispose()

@@ -52,12 +52,21 @@ def deliver(message: EmailMessage, name: str) -> str:
         client = smtplib.SMTP_SSL(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=timeout, context=context)
     else:
         client = smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=timeout)
-    with client as smtp:
+    try:
         if config["SMTP_STARTTLS"] and not config["SMTP_SSL"]:
-            smtp.starttls(context=context)
+            client.starttls(context=context)
         if config["SMTP_USERNAME"]:
-            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
-        smtp.send_message(message)
+            client.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+        client.send_message(message)
+    except BaseException:
+        client.close()
+        raise
+    # The server has taken the message: a failed goodbye must not make the job send it again.
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError) as exc:
+        log.warning("SMTP server accepted %s, then failed to close the session: %s", name, type(exc).__name__)
+        client.close()
     return "smtp"
 
 
