@@ -69,6 +69,7 @@ ACTIONS = {
     "appointments_import_previewed": "Previewed an appointment import",
     "appointments_imported": "Imported appointments",
     "invitation_queued": "Sent an invitation",
+    "cancellation_queued": "E-mailed a patient that the visit is cancelled",
     "invitation_link_shown": "Showed an invitation link or QR code",
     "appointments_purged": "Deleted appointments that never got a form, past their keeping time",
 }

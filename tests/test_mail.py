@@ -20,7 +20,7 @@ from sqlalchemy import text as sql
 from intake import appointments, jobs, mail
 from intake.mail import jobs as mail_jobs
 from intake.mail import outbox, schedule
-from intake.models import JobFailure, OutboundMail, utcnow
+from intake.models import Appointment, JobFailure, OutboundMail, utcnow
 from intake.store import appointments as appointment_rows
 from tests.conftest import Patient, hidden_fields
 from tests.mail_support import (
@@ -636,3 +636,197 @@ def test_a_server_that_fails_its_goodbye_after_taking_the_message_gets_it_once(t
     run_queue(app, include_scheduled=True)  # any retry would run now
     assert len(smtp.received) == 1 and statuses(app) == [("invitation", "sent")], "sent once, not retried"
     app.extensions["intake.store"].engine.dispose()
+
+
+# --- telling the patient of a change or a cancellation, from the staff pages ---------------------------------------
+
+ANSWERS = ("levothyroxine", "penicillin", "botox", "1986", "lidocaine")  # in the earlier form (tests.walk.EXPECTED)
+
+
+def staff_client(app):
+    client = app.test_client()
+    assert login(client, make_user(app, "staff").email).status_code == 302
+    return client
+
+
+def staff_post(client, path: str, data: dict, page: str, **kwargs):
+    token = csrf(client.get(page).text)
+    return client.post(path, data={"csrf_token": token, **data}, **kwargs)
+
+
+def cancel(client, appointment_id: int, **data):
+    edit = f"/staff/appointments/{appointment_id}/edit"
+    return staff_post(client, f"/staff/appointments/{appointment_id}/cancel", data, edit, follow_redirects=True)
+
+
+def restore(client, appointment_id: int):
+    edit = f"/staff/appointments/{appointment_id}/edit"
+    return staff_post(client, f"/staff/appointments/{appointment_id}/restore", {}, edit, follow_redirects=True)
+
+
+def change(client, app, appointment_id: int, *, visit: dt.datetime | None = None, **data):
+    """Post the change form as the page has it, with the visit moved to `visit` (clinic time: UTC here)."""
+    with app.app_context():
+        current = appointment_rows.get(app.extensions["intake.store"], appointment_id)
+    visit = visit or current.visit_at
+    form = {"name": current.patient_name, "email": current.email or "", "mobile": current.mobile or "",
+            "date": visit.date().isoformat(), "time": visit.strftime("%H:%M"), "treatments": current.treatments,
+            "language": current.language, "earlier": "", **data}
+    edit = f"/staff/appointments/{appointment_id}/edit"
+    return staff_post(client, edit, form, edit, follow_redirects=True)
+
+
+def html_text(page: str) -> str:
+    import html
+
+    return html.unescape(page)
+
+
+def book_on_the_minute(app, **kwargs) -> int:
+    """book(), with the visit on a whole minute, as the staff forms and the CSV import make it."""
+    appointment_id = book(app, **kwargs)
+    with app.extensions["intake.store"].writing() as session:
+        row = session.get(Appointment, appointment_id)
+        row.visit_at = row.visit_at.replace(second=0, microsecond=0)
+    return appointment_id
+
+
+def audited(app, action: str) -> list[dict]:
+    from tests.staff_support import audit_rows
+
+    return [row.detail for row in audit_rows(app) if row.action == action]
+
+
+def link_earlier_form(app, appointment_id: int) -> None:
+    """Bind an earlier form full of answers to the appointment: none of them may reach the e-mail."""
+    earlier = add_submission(app)
+    with app.extensions["intake.store"].writing() as session:
+        session.execute(update(Appointment).where(Appointment.id == appointment_id)
+                        .values(earlier_submission_id=earlier.id))
+
+
+@pytest.mark.parametrize(("language", "subject", "said"), [
+    ("en", "Your visit to Test Clinic on {date} is cancelled",
+     ("Your visit to Test Clinic is cancelled.", "Cancelled visit",
+      "If you did not ask for this, or want a new appointment, contact the clinic.")),
+    ("es", "Su visita a Test Clinic del {date} se ha cancelado",
+     ("Su visita a Test Clinic se ha cancelado.", "Visita cancelada",
+      "Si no lo ha pedido usted, o desea una nueva cita, póngase en contacto con la clínica.")),
+])
+def test_a_cancellation_with_the_box_ticked_tells_the_patient_once_with_no_link_and_nothing_about_health(
+        mail_app, smtp, language, subject, said):
+    from babel.dates import format_date, format_time
+
+    appointment_id = book(mail_app, hours_ahead=96, language=language, treatments="microneedling")
+    link_earlier_form(mail_app, appointment_id)
+    client = staff_client(mail_app)
+    page = client.get(f"/staff/appointments/{appointment_id}/edit").text
+    assert "E-mail the patient that the visit is cancelled" in page
+    done = cancel(client, appointment_id, notify="1")
+    assert "The appointment is cancelled." in done.text and "The e-mail telling the patient is on its way." in done.text
+    (sender, recipients, message), = smtp.received
+    assert recipients == ["maria.lopez@example.com"] and message["Content-Language"] == language
+    assert message.get_content_type() == "multipart/alternative"
+    with mail_app.app_context():
+        visit = appointment_rows.get(mail_app.extensions["intake.store"], appointment_id).visit_at
+    date, time = format_date(visit.date(), format="full", locale=language), format_time(visit, "short", locale=language)
+    assert message["Subject"] == subject.format(date=format_date(visit.date(), format="long", locale=language))
+    text, html_part = parts(message)
+    for body in (text, html_part):
+        assert "Test Clinic" in body and date in body and time in body
+        assert "+1 555 010 2000" in body and "hello@clinic.test" in body, "the clinic's contact block"
+        for sentence in said:
+            assert sentence in body
+        assert "This link is personal" not in body and "Este enlace es personal" not in body, "there is no link"
+    everything = whole_text(message)
+    assert "/i/" not in everything and "http" not in everything, "no link"
+    assert "maria" not in everything and "lopez" not in everything, "no name"
+    assert not [w for w in HEALTH_WORDS if w in everything], "no treatment, no health information"
+    assert not [a for a in ANSWERS if a in everything], "no answer from the patient's earlier form"
+    # A double click (or Back and cancel again) sends nothing more.
+    again = cancel(client, appointment_id, notify="1")
+    assert "already cancelled" in again.text and len(smtp.received) == 1
+    assert statuses(mail_app) == [("cancelled", "sent")]
+    assert audited(mail_app, "cancellation_queued") == [{"appointment_id": appointment_id, "queued": True}]
+
+
+def test_a_cancellation_without_the_box_sends_nothing(mail_app, smtp):
+    appointment_id = book(mail_app, hours_ahead=96)
+    done = cancel(staff_client(mail_app), appointment_id)
+    assert "Nothing was sent to the patient." in done.text
+    assert smtp.received == [] and statuses(mail_app) == [] and audited(mail_app, "cancellation_queued") == []
+
+
+def test_a_visit_restored_before_the_job_runs_sends_nothing_and_a_second_cancellation_sends_its_own(
+        tmp_path, migrated_sqlite, smtp):
+    app = mail_app_for(tmp_path, migrated_sqlite, smtp, JOBS_IMMEDIATE=False)
+    appointment_id = book(app, hours_ahead=96)
+    client = staff_client(app)
+    cancel(client, appointment_id, notify="1")
+    assert "restored" in restore(client, appointment_id).text
+    run_queue(app)
+    assert smtp.received == [] and statuses(app) == [("cancelled", "cancelled")], "the visit stands: nothing said"
+    # Cancelled again, then restored and cancelled once more before the queue runs: only the last one is told.
+    cancel(client, appointment_id, notify="1")
+    restore(client, appointment_id)
+    cancel(client, appointment_id, notify="1")
+    run_queue(app)
+    assert len(smtp.received) == 1 and smtp.messages[0]["Subject"].startswith("Your visit to Test Clinic on ")
+    assert statuses(app) == [("cancelled", "cancelled"), ("cancelled", "cancelled"), ("cancelled", "sent")]
+    app.extensions["intake.store"].engine.dispose()
+
+
+def test_a_changed_date_with_the_box_ticked_sends_the_invitation_again_with_the_new_time_and_a_working_link(
+        mail_app, smtp):
+    from babel.dates import format_date
+
+    appointment_id = book(mail_app, hours_ahead=96, invited_hours_ago=2)
+    client = staff_client(mail_app)
+    assert "E-mail the patient the new date and time" in client.get(f"/staff/appointments/{appointment_id}/edit").text
+    new_visit = dt.datetime.combine(dt.date.today() + dt.timedelta(days=9), dt.time(16, 45), dt.UTC)
+    done = change(client, mail_app, appointment_id, visit=new_visit, notify="1")
+    assert "The appointment is changed." in done.text
+    assert "The patient is being e-mailed the new date and time, with a fresh link." in html_text(done.text)
+    (message,) = smtp.messages
+    assert message["Subject"] == "Your visit to Test Clinic: your form"
+    text, html_part = parts(message)
+    for body in (text, html_part):
+        assert format_date(new_visit.date(), format="full", locale="en") in body and "4:45" in body
+        assert "This link is personal: please do not forward this email." in body
+    token = LINK.search(text).group(1)
+    store = mail_app.extensions["intake.store"]
+    with mail_app.app_context():
+        assert appointments.by_token(store, token).id == appointment_id
+    phone = mail_app.test_client()
+    opened = phone.get(f"/i/{token}")
+    assert opened.status_code == 302 and phone.get(opened.location).status_code == 200, "the link works"
+    assert audited(mail_app, "invitation_queued") == [{"appointment_id": appointment_id, "queued": True}]
+
+
+def test_a_change_sends_nothing_when_the_date_stays_or_the_box_is_not_ticked(mail_app, smtp):
+    appointment_id = book_on_the_minute(mail_app, hours_ahead=96, invited_hours_ago=2)
+    client = staff_client(mail_app)
+    same = change(client, mail_app, appointment_id, notify="1")
+    assert "Nothing was changed. No e-mail was sent." in same.text
+    other = change(client, mail_app, appointment_id, mobile="+34 600 123 456", notify="1")
+    assert "No e-mail was sent: the date and time did not change." in other.text
+    later = dt.datetime.combine(dt.date.today() + dt.timedelta(days=9), dt.time(9, 15), dt.UTC)
+    unticked = change(client, mail_app, appointment_id, visit=later)
+    assert "The appointment is changed." in unticked.text and "Resend" in html_text(unticked.text)
+    assert smtp.received == [] and statuses(mail_app) == [] and audited(mail_app, "invitation_queued") == []
+    with mail_app.app_context():
+        assert appointment_rows.get(mail_app.extensions["intake.store"], appointment_id).visit_at == later
+
+
+def test_the_boxes_are_shown_only_where_an_email_could_go(mail_app, smtp):
+    client = staff_client(mail_app)
+    no_address = book(mail_app, hours_ahead=96, email_address=None)
+    page = client.get(f"/staff/appointments/{no_address}/edit").text
+    assert 'name="notify"' not in page and "tell them yourself" in html_text(page)
+    with_address = book(mail_app, hours_ahead=96)
+    page = client.get(f"/staff/appointments/{with_address}/edit").text
+    assert page.count('name="notify"') == 2
+    assert not re.search(r'name="notify"[^>]*checked', page), "neither box is ticked by default"
+    cancel(client, with_address)
+    page = client.get(f"/staff/appointments/{with_address}/edit").text
+    assert 'name="notify"' not in page, "a cancelled visit: no new date to send, nothing more to cancel"

@@ -2,7 +2,8 @@
 
 If intake.mail (issue 12's e-mail transport) provides send_invitation(appointment_id), it is called:
 it enqueues the job that sends. Without it, the appointment is only marked invited: staff hand
-the link over themselves (copy or QR code).
+the link over themselves (copy or QR code). send_cancellation(appointment_id), when there, queues the
+e-mail that tells the patient a visit is cancelled.
 """
 
 from __future__ import annotations
@@ -36,6 +37,26 @@ def queue_invitation(appointment_id: int) -> bool:
         queued = send(appointment_id)  # the outbound mail's id, or None (no address)
     except Exception as exc:  # noqa: BLE001 - a queue failure never fails the staff page; the job sweep retries
         log.warning("could not queue the invitation of appointment %s: %s", appointment_id, type(exc).__name__)
+        return False
+    return queued is not None
+
+
+def queue_cancellation(appointment_id: int) -> bool:
+    """Enqueue the e-mail telling the patient the visit is cancelled; True when it was queued now.
+
+    intake.mail's send_cancellation records it once per cancellation (a double click queues nothing more).
+    """
+    try:
+        module = importlib.import_module("intake.mail")
+    except ImportError:
+        return False
+    send = getattr(module, "send_cancellation", None)
+    if send is None:
+        return False
+    try:
+        queued = send(appointment_id)
+    except Exception as exc:  # noqa: BLE001 - a queue failure never fails the staff page
+        log.warning("could not queue the cancellation e-mail of appointment %s: %s", appointment_id, type(exc).__name__)
         return False
     return queued is not None
 

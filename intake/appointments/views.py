@@ -9,7 +9,9 @@ link reopens the same form.
 Changing an appointment uses the add form's fields and rules (fields.read, _fields.html). A moved visit
 carries its link's expiry along and makes the reminders due again for the new date (appointments.change).
 Cancelling keeps the row, greyed in the day view with a "Cancelled" badge and no Send or Link buttons;
-its link tells the patient the visit was cancelled. Restore undoes it. Flash messages never name the
+its link tells the patient the visit was cancelled. Restore undoes it. Either page can e-mail the patient
+when staff tick its box: a moved visit sends the invitation again (fresh link, new date and time), a
+cancellation sends the "cancelled" e-mail, once per cancellation (intake.mail). Flash messages never name the
 patient: they travel in the session cookie.
 """
 
@@ -147,6 +149,7 @@ def edit(appointment_id: int):
         audit.record("appointment_opened", detail={"appointment_id": appointment.id})
         return _edit_page(appointment, _current_values(appointment), {})
     values = {key: request.form.get(key, "") for key in FORM_KEYS}
+    values["notify"] = "1" if request.form.get("notify") == "1" else ""
     if submitted:  # the form arrived: its earlier submission stays as it was, whatever was posted
         values["earlier"] = rows.reference_of(get_store(), appointment.earlier_submission_id) or ""
     reading = fields.read(values, now=utcnow(), booked=appointment.visit_at)
@@ -166,30 +169,55 @@ def edit(appointment_id: int):
     if changed is None:
         abort(404)
     updated, names = changed
+    asked = values["notify"] == "1"
     if not names:
-        flash("Nothing was changed.", "info")
+        flash("Nothing was changed." + (" No e-mail was sent." if asked else ""), "info")
         return redirect(url_for(".index"))
     audit.record("appointment_changed", detail={"appointment_id": appointment.id, "changed": names})
     notes = ["The appointment is changed."]
     if "visit" in names and updated.submission_id is None:
         notes.append("The patient’s link now works until a day after the new visit, and the reminders will go out "
                      "for the new date.")
-    if ("visit" in names or "email" in names) and updated.invited_at and updated.email \
+    unsent = _why_not_told(updated, names) if asked else None
+    if asked and unsent:
+        notes.append(f"No e-mail was sent: {unsent}.")
+    elif not asked and ("visit" in names or "email" in names) and updated.invited_at and updated.email \
             and updated.submission_id is None and updated.cancelled_at is None:
         notes.append("To tell the patient now, use “Resend”.")
     flash(" ".join(notes), "success")
+    if asked and not unsent:  # the invitation again: a fresh link and the new date and time
+        _send(appointment.id, done="The patient is being e-mailed the new date and time, with a fresh link.")
     return redirect(url_for(".index"))
+
+
+def _why_not_told(appointment, names: list[str]) -> str | None:
+    """Why "E-mail the patient the new date and time" sends nothing, or None when it sends."""
+    if "visit" not in names:
+        return "the date and time did not change"
+    if not appointment.email:
+        return "the appointment has no e-mail address"
+    if appointment.submission_id is not None:
+        return "the patient has already sent the form"
+    if appointment.cancelled_at is not None:
+        return "the appointment is cancelled"
+    return None
 
 
 @bp.post("/<int:appointment_id>/cancel")
 @requires("list")
 def cancel(appointment_id: int):
     appointment = _appointment(appointment_id)
+    asked = request.form.get("notify") == "1"
     if appointments.cancel(get_store(), appointment.id):
         audit.record("appointment_cancelled", detail={"appointment_id": appointment.id})
+        told = "Nothing was sent to the patient."
+        if asked and appointment.email and appointment.submission_id is None:
+            queued = notify.queue_cancellation(appointment.id)  # once per cancellation: a double click sends one
+            audit.record("cancellation_queued", detail={"appointment_id": appointment.id, "queued": queued})
+            told = ("The e-mail telling the patient is on its way." if queued else
+                    "E-mail is not set up here, so nothing was sent: tell the patient yourself.")
         flash("The appointment is cancelled. Its link now tells the patient the visit was cancelled, and no reminders "
-              "go out. Nothing was sent to the patient. To undo it, open the appointment and choose “Restore”.",
-              "success")
+              f"go out. {told} To undo it, open the appointment and choose “Restore”.", "success")
     else:
         flash("This appointment was already cancelled.", "info")
     return redirect(url_for(".index"))
@@ -214,7 +242,7 @@ def _cancelled(appointment) -> bool:
     return False
 
 
-def _send(appointment_id: int) -> None:
+def _send(appointment_id: int, done: str = "The invitation e-mail is on its way.") -> None:
     appointment = rows.get(get_store(), appointment_id)
     if appointment.email is None:
         flash("This patient has no e-mail address: use “Link and QR code” to hand the link over.", "warning")
@@ -222,7 +250,7 @@ def _send(appointment_id: int) -> None:
     queued = notify.queue_invitation(appointment_id)
     audit.record("invitation_queued", detail={"appointment_id": appointment_id, "queued": queued})
     if queued:
-        flash("The invitation e-mail is on its way.", "success")
+        flash(done, "success")
     else:
         flash("The appointment is marked invited, but e-mail is not set up here: use “Link and QR code” to hand the "
               "link over.", "warning")

@@ -1,4 +1,4 @@
-"""E-mail: invitations, reminders, resume links, staff notifications and the daily digest.
+"""E-mail: invitations, reminders, cancellations, resume links, staff notifications and the daily digest.
 
 How a message travels:
 1. Something asks for it: a row in outbound_mail (kind, an id, the recipient encrypted) and a job
@@ -83,6 +83,21 @@ def send_invitation(appointment_id: int) -> int | None:
     if appointment is None or not appointment.email:
         return None
     return queue("invitation", address=appointment.email, language=appointment.language, appointment_id=appointment_id)
+
+
+def send_cancellation(appointment_id: int) -> int | None:
+    """Queue the e-mail telling the patient their visit is cancelled, once per cancellation; None without an address,
+    when the appointment is not cancelled, or when this cancellation's e-mail was queued before (a double click)."""
+    from ..db import get_store
+    from ..store import appointments as appointment_rows
+    from .jobs import queue
+    from .kinds import cancellation_key
+
+    appointment = appointment_rows.get(get_store(), appointment_id)
+    if appointment is None or not appointment.email or appointment.cancelled_at is None:
+        return None
+    return queue("cancelled", address=appointment.email, language=appointment.language, appointment_id=appointment_id,
+                 once_key=cancellation_key(appointment_id, appointment.cancelled_at))
 
 
 def init_app(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from email.message import EmailMessage
 
+from babel.dates import format_date
 from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
@@ -86,6 +87,31 @@ def invitation(mail: Mail) -> EmailMessage | None:
 def reminder(mail: Mail) -> EmailMessage | None:
     return _appointment_mail(mail, "reminder", lambda: _("Reminder: your form for your visit to %(clinic)s",
                                                          clinic=current_app.config["CLINIC_NAME"]))
+
+
+def cancellation_key(appointment_id: int, cancelled_at: dt.datetime) -> str:
+    """The once_key of one cancellation's e-mail: a double click sends one; cancel, restore, cancel may send again."""
+    return f"cancelled:{appointment_id}:{cancelled_at.astimezone(dt.UTC):%Y%m%dT%H%M%S%f}"
+
+
+@builder("cancelled")
+def cancelled(mail: Mail) -> EmailMessage | None:
+    """To the patient: the visit (date and time) is cancelled. No link, no name, no treatment."""
+    from ..store import appointments as appointment_rows
+
+    if mail.appointment_id is None or not mail.address or not mail.once_key:
+        return None
+    appointment = appointment_rows.get(get_store(), mail.appointment_id)
+    if appointment is None or appointment.cancelled_at is None:
+        return None  # deleted, or restored before the job ran: the visit stands
+    if cancellation_key(appointment.id, appointment.cancelled_at) != mail.once_key:
+        return None  # restored and cancelled again since: that cancellation has its own e-mail
+    language = language_of(mail)
+    # The subject names the day without its weekday ("11 de diciembre de 2026"), to stay on one header line.
+    day = format_date(appointment.visit_at.astimezone(clinic_zone()).date(), format="long", locale=language)
+    return message("cancelled", to=mail.address, language=language, visit=when(appointment.visit_at, language),
+                   subject=lambda: _("Your visit to %(clinic)s on %(date)s is cancelled",
+                                     clinic=current_app.config["CLINIC_NAME"], date=day))
 
 
 def appointments_url() -> str:
