@@ -18,13 +18,13 @@ from ..store import appointments as rows
 log = logging.getLogger(__name__)
 
 
-def mailer():
-    """intake.mail's send_invitation, or None while there is no mailer."""
+def mailer(name: str = "send_invitation"):
+    """intake.mail's function of that name (send_invitation, send_cancellation), or None while there is no mailer."""
     try:
         module = importlib.import_module("intake.mail")
     except ImportError:
         return None
-    return getattr(module, "send_invitation", None)
+    return getattr(module, name, None)
 
 
 def queue_invitation(appointment_id: int) -> bool:
@@ -46,11 +46,7 @@ def queue_cancellation(appointment_id: int) -> bool:
 
     intake.mail's send_cancellation records it once per cancellation (a double click queues nothing more).
     """
-    try:
-        module = importlib.import_module("intake.mail")
-    except ImportError:
-        return False
-    send = getattr(module, "send_cancellation", None)
+    send = mailer("send_cancellation")
     if send is None:
         return False
     try:
