@@ -13,8 +13,10 @@ def fill(page: Page, data: dict) -> None:
     """Fill each named field that is on show; add a treatment row when the data needs one more.
 
     Questions the page hides (their condition is not met) are skipped, as a patient cannot see
-    them: the stored answers then show whether the browser hid the right ones.
+    them: the stored answers then show whether the browser hid the right ones. It first waits for one of the
+    named fields, so a click that is still loading the page does not leave the fields it comes to unfilled.
     """
+    page.locator(", ".join(f'[name="{name}"]' for name in data)).first.wait_for(state="attached")
     for name, value in data.items():
         if (row := ROW_FIELD.match(name)) and not page.locator(f'[name^="{row["group"]}-{row["row"]}-"]').count():
             page.locator(f'#q-{row["group"]} [data-add-row]').click()

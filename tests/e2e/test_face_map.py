@@ -27,6 +27,8 @@ def forward(page: Page, path: str) -> None:
 def to_the_skin_page(page: Page, base: str) -> None:
     page.goto(base + "/")
     page.locator('form[action$="/intake/start"] button[type="submit"]').click()
+    # fill() skips fields it cannot see: wait for the first page, or it may skip some while the start page is up.
+    expect(page).to_have_url(re.compile(r"/intake/about-you$"))
     for section, after in (("about-you", "/intake/medical-history"), ("medical-history", "/intake/neurotoxin"),
                            ("neurotoxin", "/intake/skin")):
         fill(page, PAGES[section])
