@@ -38,12 +38,7 @@ MAX_TOKEN = 100
 def create(store: Store, *, patient_name: str, visit_at: dt.datetime, treatments: str, email: str | None = None,
            mobile: str | None = None, language: str = "en", earlier_submission_id: str | None = None,
            created_by: int | None = None) -> Appointment:
-    if treatments not in TREATMENTS:
-        raise ValueError("unknown treatments code")
-    if language not in LANGUAGES:
-        raise ValueError("unknown language")
-    if not (email or mobile):
-        raise ValueError("an e-mail address or a mobile number is needed")
+    _check({"treatments": treatments, "language": language, "email": email, "mobile": mobile})
     return rows.add(store, patient_name=patient_name, visit_at=visit_at.astimezone(dt.UTC), treatments=treatments,
                     email=email or None, mobile=mobile or None, language=language,
                     earlier_submission_id=earlier_submission_id, created_by=created_by, created_at=utcnow())
@@ -54,14 +49,19 @@ FIELD_NAMES = {"patient_name": "name", "email": "email", "mobile": "mobile", "vi
                "treatments": "treatments", "language": "language", "earlier_submission_id": "earlier"}
 
 
-def change(store: Store, appointment_id: int, **values) -> tuple[Appointment, list[str]] | None:
-    """Change what staff typed (same rules as create); return the appointment and the changed field names."""
+def _check(values: dict) -> None:
+    """The rules create and change share, on the fields given: known codes, and a way to reach the patient."""
     if "treatments" in values and values["treatments"] not in TREATMENTS:
         raise ValueError("unknown treatments code")
     if "language" in values and values["language"] not in LANGUAGES:
         raise ValueError("unknown language")
     if ("email" in values or "mobile" in values) and not (values.get("email") or values.get("mobile")):
         raise ValueError("an e-mail address or a mobile number is needed")
+
+
+def change(store: Store, appointment_id: int, **values) -> tuple[Appointment, list[str]] | None:
+    """Change what staff typed (same rules as create); return the appointment and the changed field names."""
+    _check(values)
     if values.get("visit_at") is not None:
         values["visit_at"] = values["visit_at"].astimezone(dt.UTC)
     for key in ("email", "mobile"):
