@@ -188,6 +188,11 @@ def test_an_admin_revokes_a_kiosk(app, tablet, as_role):
     admin = as_role("admin")
     assert "Tablet by the window" in admin.get("/staff/kiosk/").text
     assert "Tablet by the window" not in as_role("physician").get("/staff/kiosk/").text  # the list is for admins
+    # A page left open too long: nothing is revoked, and the admin is back on the kiosk list, told why.
+    stale = admin.post(f"/staff/kiosk/{device.id}/revoke", data={"csrf_token": "stale"})
+    assert stale.status_code == 302 and stale.location == "/staff/kiosk/", "its list, not the POST-only address"
+    assert "expired, so nothing was changed" in admin.get(stale.location).text
+    assert devices_rows(app)[0].revoked_at is None
     post(admin, f"/staff/kiosk/{device.id}/revoke", page="/staff/kiosk/")
     assert devices_rows(app)[0].revoked_at is not None
     assert actions(app).count("kiosk_ended") == 1

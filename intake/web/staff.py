@@ -237,11 +237,12 @@ def after_csrf_failure():
     flash("That page had been open a long time and expired, so nothing was changed. Please try again.", "warning")
     if auth.current_user() is None:
         return redirect(url_for("staff.login"))
-    rule = request.url_rule  # back to the page, unless it only takes POSTs (a button's action): then its list
+    rule = request.url_rule  # back to the page, unless it only takes POSTs (a button's action): then its area's list
     back = request.path if request.path.startswith("/staff/") and request.endpoint != "staff.logout" \
         and rule is not None and "GET" in (rule.methods or ()) else None
-    if back is None and request.blueprint == "staff.appointments":
-        back = url_for("staff.appointments.index")
+    area_index = f"{request.blueprint}.index"
+    if back is None and request.blueprint and area_index in current_app.view_functions:
+        back = url_for(area_index)
     return redirect(back or url_for("staff.dashboard"))
 
 
