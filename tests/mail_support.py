@@ -112,13 +112,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
+def smtp(smtp_server):
+    """A plain SMTP server on 127.0.0.1: no TLS, no login (stopped after the test by smtp_server)."""
+    return smtp_server()
 
 
 @dataclass(frozen=True)
